@@ -1,0 +1,70 @@
+# nn.h: build the tests and examples.  See README.md.
+#   make            build the examples and every test program
+#   make test       run the suite: C and C++, float and double
+#   make examples   build the examples into build/examples/
+#   make clean      remove build/
+# Flags: CFLAGS/CXXFLAGS set optimisation (default -O2 -g); the warnings sit
+# in WARN_C/WARN_CXX, so `make test CFLAGS=-O0` still warns.  CC=clang
+# CXX=clang++ builds everything with clang.
+
+CFLAGS ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+LDLIBS = -lm
+BUILD = build
+
+WARN_C = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
+  -Wsign-conversion -Wdouble-promotion -Wstrict-prototypes \
+  -Wmissing-prototypes -Wcast-qual -Wundef -Wvla -Wwrite-strings -Wformat=2 \
+  -Werror
+WARN_CXX = -std=c++11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
+  -Wsign-conversion -Wdouble-promotion -Wcast-qual -Wundef -Werror
+ifneq (,$(findstring clang,$(shell $(CC) --version 2>/dev/null)))
+WARN_C += -Wcomma
+endif
+
+# The suite is built four ways: C and C++, float and double.
+CONFIGS = c-float c-double cxx-float cxx-double
+COMPILE_c-float = $(CC) $(WARN_C) $(CFLAGS)
+COMPILE_c-double = $(CC) $(WARN_C) $(CFLAGS) -DNN_REAL=double
+COMPILE_cxx-float = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS)
+COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
+
+TESTS = kernels activations losses network gradcheck alloc learn
+PROGRAMS = $(addprefix test_,$(TESTS)) dropin static
+EXAMPLES = xor sine article
+
+TEST_BINS = $(foreach c,$(CONFIGS),$(addprefix $(BUILD)/$(c)/,$(PROGRAMS)))
+EXAMPLE_BINS = $(addprefix $(BUILD)/examples/,$(EXAMPLES))
+
+all: examples $(TEST_BINS)
+
+examples: $(EXAMPLE_BINS)
+
+$(BUILD)/examples/%: examples/%.c nn.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN_C) $(CFLAGS) -o $@ $< $(LDLIBS)
+
+define CONFIG_RULES
+$(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h nn.h
+	@mkdir -p $$(@D)
+	$$(COMPILE_$(1)) -o $$@ $$< $$(LDLIBS)
+$(BUILD)/$(1)/dropin: tests/dropin_main.c tests/dropin_impl.c tests/harness.h nn.h
+	@mkdir -p $$(@D)
+	$$(COMPILE_$(1)) -o $$@ tests/dropin_main.c tests/dropin_impl.c $$(LDLIBS)
+$(BUILD)/$(1)/static: tests/static_a.c tests/static_b.c tests/harness.h nn.h
+	@mkdir -p $$(@D)
+	$$(COMPILE_$(1)) -o $$@ tests/static_a.c tests/static_b.c $$(LDLIBS)
+endef
+$(foreach c,$(CONFIGS),$(eval $(call CONFIG_RULES,$(c))))
+
+# Runs every test program, each example (it must exit 0) and the check that
+# README.md and nn.h's quick start match the code; ends with the line
+# "N passed, N failed".
+test: $(TEST_BINS) $(EXAMPLE_BINS)
+	@sh tests/run.sh $(TEST_BINS) $(EXAMPLE_BINS) \
+	  "sh tests/readme.sh $(BUILD) $(CC)"
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all examples test clean

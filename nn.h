@@ -1,0 +1,1061 @@
+/* nn.h - v0.1.0 - small dense feedforward neural networks in one C header.
+   No dependencies beyond libc and libm.  MIT or public domain: see the end
+   of this file.
+
+   Do this:
+      #define NN_IMPLEMENTATION
+   before you include this file in *one* C or C++ file to create the
+   implementation.  Every other file includes nn.h without the define.
+
+   QUICK START (XOR: 2 inputs, 4 tanh units, 1 sigmoid output)
+
+      #define NN_IMPLEMENTATION
+      #include "nn.h"
+      #include <stdio.h>
+
+      int main(void) {
+          size_t sizes[] = {2, 4, 1};
+          nn_act acts[] = {NN_ACT_TANH, NN_ACT_SIGMOID};
+          nn_real x[] = {0,0, 0,1, 1,0, 1,1}, y[] = {0, 1, 1, 0};
+          nn_net *net = nn_create(2, sizes, acts, 42);
+          if (!net) return 1;
+          for (int epoch = 0; epoch < 1000; epoch++) {
+              nn_forward(net, x, 4);            // 4 samples, one per row
+              nn_zero_grad(net);
+              nn_backward(net, NN_LOSS_BINARY_CROSS_ENTROPY, y, NULL);
+              nn_sgd_step(net, (nn_real)0.5);   // w -= 0.5 * dLoss/dw
+          }
+          const nn_real *p = nn_forward(net, x, 4);
+          for (int s = 0; s < 4; s++) printf("%.3f\n", (double)p[s]);
+          nn_destroy(net);
+          return 0;
+      }
+
+   Link with -lm.  examples/xor.c is this program with error checks.
+
+   OPTIONS (define before including nn.h)
+      NN_REAL      [global] the real type: float (default) or double.  Must
+                   be the same in every file of a program that includes nn.h;
+                   put it in the build flags (-DNN_REAL=double).
+      NN_STATIC    [impl]   make this file's copy of the implementation
+                   private (static), so several libraries can each carry one.
+      NN_MALLOC(n), NN_FREE(p)
+                   [impl]   your allocator; define both or neither.
+      NN_ASSERT(c) [impl]   what misuse trips (a NULL net, a shape that
+                   cannot be right); default assert() from <assert.h>.
+
+   NOTATION (used in every comment below)
+      B         batch size: number of samples, one per row
+      L         number of dense layers; layer l = 0 .. L-1
+      n_in, n_out  inputs and outputs of one layer; sizes[l], sizes[l+1]
+      x         input of a layer, B x n_in (the net's input for l = 0)
+      W         weights of a layer, n_out x n_in, row-major (like PyTorch's
+                nn.Linear.weight); b its biases, n_out
+      z         pre-activation, z = x.W^T + b, B x n_out
+      a         activation, a = f(z), B x n_out; the next layer's x
+      y         target, B x sizes[L]
+      Loss      the scalar loss; dfoo means dLoss/dfoo, with foo's shape
+      s, o, i   loop letters: sample, output unit, input unit
+      All matrices are row-major: element [s][o] of a B x n_out array is at
+      s*n_out + o.
+
+   CONTENTS (section banners in the implementation)
+      integration        NN_ASSERT, NN_MALLOC/NN_FREE, math wrappers
+      rng                PCG32, the seeded generator a net owns
+      matrix kernels     the three products of a dense layer
+      activations        forward/backward pairs
+      losses             MSE; softmax + cross-entropy; sigmoid + binary CE
+      network            create/destroy, workspace, forward, backward
+      gradient descent   w -= lr * dw
+      gradient check     central differences against backward
+      license            at the very end of the file
+*/
+
+#ifndef NN_H
+#define NN_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint32_t, uint64_t */
+
+#define NN_VERSION_MAJOR 0
+#define NN_VERSION_MINOR 1
+#define NN_VERSION_PATCH 0
+#define NN_VERSION_STRING "0.1.0"
+
+#ifndef NN_REAL
+#define NN_REAL float
+#endif
+/* The type of every weight, activation and loss: float or double. */
+typedef NN_REAL nn_real;
+
+#ifndef NNDEF
+#ifdef NN_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define NNDEF static __attribute__((unused))
+#else
+#define NNDEF static
+#endif
+#else
+#define NNDEF extern
+#endif
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What a call that can fail for reasons the caller cannot rule out returns.
+   NN_OK is zero, every error is negative. */
+typedef enum nn_result {
+    NN_OK = 0,
+    NN_ERR_NOMEM = -1,  /* an allocation failed, or its size overflows */
+    NN_ERR_INVALID = -2 /* an argument no net can accept, e.g. a loss that
+                           does not fit the output activation */
+} nn_result;
+
+/* Activation of a layer, a = f(z), applied elementwise except softmax. */
+typedef enum nn_act {
+    NN_ACT_LINEAR = 0,  /* f(z) = z */
+    NN_ACT_SIGMOID,     /* f(z) = 1 / (1 + e^-z) */
+    NN_ACT_TANH,        /* f(z) = tanh z */
+    NN_ACT_RELU,        /* f(z) = max(0, z) */
+    NN_ACT_LEAKY_RELU,  /* f(z) = z > 0 ? z : NN_LEAKY_RELU_SLOPE * z */
+    NN_ACT_SOFTMAX,     /* f(z)_o = e^z_o / sum_k e^z_k, over one row */
+    NN_ACT_COUNT        /* number of activations, not an activation */
+} nn_act;
+
+/* The slope of leaky ReLU for z <= 0 (PyTorch's default). */
+#define NN_LEAKY_RELU_SLOPE 0.01
+
+/* Loss of a batch: always a mean, as in PyTorch. */
+typedef enum nn_loss {
+    /* mean over all B*n elements of (a - y)^2; any output activation */
+    NN_LOSS_MSE = 0,
+    /* mean over the B samples of -sum_o y_o log a_o; the output layer must
+       be NN_ACT_SOFTMAX; y is one-hot or a probability distribution */
+    NN_LOSS_CROSS_ENTROPY,
+    /* mean over all B*n elements of -(y log a + (1-y) log(1-a)); the
+       output layer must be NN_ACT_SIGMOID; y in [0, 1] */
+    NN_LOSS_BINARY_CROSS_ENTROPY,
+    NN_LOSS_COUNT /* number of losses, not a loss */
+} nn_loss;
+
+/* A network: its sizes, activations, parameters, gradients, random
+   generator and workspace.  Opaque; use the functions below. */
+typedef struct nn_net nn_net;
+
+/* PCG32 random generator (O'Neill, pcg-random.org): the same seed gives the
+   same numbers on every platform.  Plain data; copy it to fork a stream. */
+typedef struct nn_rng {
+    uint64_t state; /* advances by one LCG step per number */
+    uint64_t inc;   /* the stream; always odd */
+} nn_rng;
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* A short English text for a result code, e.g. "out of memory".  Never
+   NULL; unknown codes give "unknown error". */
+NNDEF const char *nn_result_string(nn_result r);
+
+/* ---- random numbers ---------------------------------------------------- */
+
+/* Start a generator from a seed. */
+NNDEF void nn_rng_seed(nn_rng *rng, uint64_t seed);
+/* The next 32 random bits. */
+NNDEF uint32_t nn_rng_u32(nn_rng *rng);
+/* A uniform double in [0, 1) with 53 random bits (two nn_rng_u32 calls). */
+NNDEF double nn_rng_uniform(nn_rng *rng);
+
+/* ---- create and destroy ------------------------------------------------ */
+
+/* A net of n_layers dense layers.  sizes has n_layers + 1 entries: the
+   input width, then each layer's width.  acts has n_layers entries, the
+   activation of each layer.  Weights are drawn from a generator seeded with
+   `seed` (the net keeps it): Xavier/Glorot uniform, U(-r, r) with
+   r = sqrt(6 / (n_in + n_out)), for sigmoid, tanh, linear and softmax;
+   He/Kaiming uniform, r = sqrt(6 / n_in), for ReLU and leaky ReLU; biases
+   zero.  The arrays are copied.  Returns NULL when n_layers is 0, a size is
+   0, an activation is out of range, the parameter count overflows size_t,
+   or memory runs out.  Free with nn_destroy. */
+NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
+                        const nn_act *acts, uint64_t seed);
+/* Frees the net and everything it owns.  NULL is allowed. */
+NNDEF void nn_destroy(nn_net *net);
+
+/* Number of dense layers, L. */
+NNDEF size_t nn_layer_count(const nn_net *net);
+/* sizes[i] as given to nn_create, i = 0 .. L: nn_size(net, 0) is the input
+   width, nn_size(net, L) the output width. */
+NNDEF size_t nn_size(const nn_net *net, size_t i);
+/* Activation of layer l, l = 0 .. L-1. */
+NNDEF nn_act nn_layer_act(const nn_net *net, size_t l);
+
+/* Parameters.  All of them sit in one contiguous array owned by the net:
+   layer 0's W (n_out x n_in, row-major), then layer 0's b (n_out), then
+   layer 1's W and b, and so on.  nn_grads has the same layout and holds
+   dLoss/dparam.  nn_layer_params gives where layer l's W starts; its b
+   follows W directly.  The pointers stay valid until nn_destroy. */
+NNDEF size_t nn_param_count(const nn_net *net);
+NNDEF nn_real *nn_params(nn_net *net);
+NNDEF nn_real *nn_grads(nn_net *net);
+NNDEF nn_real *nn_layer_params(nn_net *net, size_t l);
+
+/* ---- forward and loss -------------------------------------------------- */
+
+/* Makes the workspace hold batches of up to B rows, so that no later call
+   with B rows or fewer allocates.  nn_forward calls it for you; call it
+   yourself to allocate before a training loop.  NN_ERR_NOMEM when the
+   memory is not there (the net is unchanged). */
+NNDEF nn_result nn_reserve(nn_net *net, size_t B);
+
+/* Runs the net on a batch: x is B x nn_size(net, 0), one sample per row,
+   B >= 1.  Keeps a copy of x and every layer's z and a for nn_backward.
+   Returns the output, B x nn_size(net, L), which the net owns and the next
+   nn_forward overwrites.  Returns NULL only when the workspace must grow
+   and cannot (NN_ERR_NOMEM); the net is then unchanged.  x must not point
+   into the net's own workspace. */
+NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B);
+
+/* The loss of the last nn_forward's output against targets y
+   (B x nn_size(net, L)), in *out.  Touches no gradient.  NN_ERR_INVALID
+   when the loss does not fit the output activation (see nn_loss). */
+NNDEF nn_result nn_compute_loss(const nn_net *net, nn_loss loss,
+                                const nn_real *y, nn_real *out);
+
+/* ---- backward ---------------------------------------------------------- */
+
+/* Sets every gradient to zero. */
+NNDEF void nn_zero_grad(nn_net *net);
+
+/* Backpropagation for the last nn_forward's batch against targets y
+   (B x nn_size(net, L)): adds dLoss/dparam to nn_grads (it accumulates, so
+   call nn_zero_grad first unless you mean to sum batches).  The loss goes
+   to *out when out is not NULL.  NN_ERR_INVALID when the loss does not fit
+   the output activation; nothing is changed then.  Allocates nothing. */
+NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
+                            nn_real *out);
+
+/* ---- gradient descent -------------------------------------------------- */
+
+/* One step of plain gradient descent: w -= lr * dw for every parameter. */
+NNDEF void nn_sgd_step(nn_net *net, nn_real lr);
+
+/* ---- gradient check ---------------------------------------------------- */
+
+/* Checks nn_backward against central differences on the batch x, y:
+      numeric_k = (Loss(w_k + h) - Loss(w_k - h)) / 2h
+      error_k   = |grad_k - numeric_k| / max(|grad_k|, |numeric_k|, 1e-3)
+   for every parameter k (the floor 1e-3 keeps gradients that are nearly
+   zero from dividing rounding noise by nothing).  h <= 0 picks a default:
+   1e-5 for double, 1e-2 for float.  Writes the largest error to
+   *max_rel_err and its parameter index to *worst (either may be NULL).
+   Expect 1e-7 or less in double; in float, rounding allows a few times
+   1e-2.  Keep the inputs of ReLU layers further than h from 0: a step
+   across the kink makes any check fail.  Leaves the parameters exactly as
+   they were, nn_grads holding the batch's gradient and the workspace
+   holding the batch's forward pass.  Costs 2 * nn_param_count forward
+   passes.  Fails like nn_forward and nn_backward. */
+NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
+                             const nn_real *y, size_t B, nn_real h,
+                             double *max_rel_err, size_t *worst);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NN_H */
+
+/* ======================================================================== */
+/*                              IMPLEMENTATION                              */
+/* ======================================================================== */
+
+#ifdef NN_IMPLEMENTATION
+#ifndef NN__IMPLEMENTATION_INCLUDED
+#define NN__IMPLEMENTATION_INCLUDED
+
+/* ---- integration --------------------------------------------------------
+   Everything the library needs from its host, in one place. */
+
+#include <math.h>
+#include <string.h>
+
+#if defined(NN_MALLOC) && defined(NN_FREE)
+/* the caller's allocator */
+#elif !defined(NN_MALLOC) && !defined(NN_FREE)
+#include <stdlib.h>
+#define NN_MALLOC(size) malloc(size)
+#define NN_FREE(ptr) free(ptr)
+#else
+#error "nn.h: define both NN_MALLOC and NN_FREE, or neither"
+#endif
+
+#ifndef NN_ASSERT
+#include <assert.h>
+#define NN_ASSERT(cond) assert(cond)
+#endif
+
+/* restrict tells the compiler the arrays of a kernel do not overlap, which
+   lets it vectorize the inner loops. */
+#if defined(__cplusplus)
+#if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
+#define NN_RESTRICT __restrict
+#else
+#define NN_RESTRICT
+#endif
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L
+#define NN_RESTRICT restrict
+#else
+#define NN_RESTRICT
+#endif
+
+/* A real constant in the precision of nn_real: NN_R(0.5). */
+#define NN_R(x) ((nn_real)(x))
+#define NN__MAX(a, b) ((a) > (b) ? (a) : (b))
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Only float and double are supported: the math wrappers, the gradient
+   check's default step and the tests assume one of the two. */
+typedef char nn__real_is_float_or_double
+    [(sizeof(nn_real) == sizeof(float) || sizeof(nn_real) == sizeof(double))
+         ? 1 : -1];
+
+/* libm in the precision of nn_real: expf for float, exp for double.  The
+   sizeof test is decided at compile time. */
+static nn_real nn__exp(nn_real x) {
+    return sizeof(nn_real) == sizeof(float) ? (nn_real)expf((float)x)
+                                            : (nn_real)exp((double)x);
+}
+static nn_real nn__tanh(nn_real x) {
+    return sizeof(nn_real) == sizeof(float) ? (nn_real)tanhf((float)x)
+                                            : (nn_real)tanh((double)x);
+}
+
+/* a * b and a + b in size_t, or 0 when the result would overflow. */
+static int nn__mul(size_t a, size_t b, size_t *r) {
+    if (b != 0 && a > (size_t)-1 / b) return 0;
+    *r = a * b;
+    return 1;
+}
+static int nn__add(size_t a, size_t b, size_t *r) {
+    if (a > (size_t)-1 - b) return 0;
+    *r = a + b;
+    return 1;
+}
+
+NNDEF const char *nn_result_string(nn_result r) {
+    switch (r) {
+    case NN_OK: return "ok";
+    case NN_ERR_NOMEM: return "out of memory";
+    case NN_ERR_INVALID: return "invalid argument";
+    }
+    return "unknown error";
+}
+
+/* ---- rng ----------------------------------------------------------------
+   PCG32 (XSH RR variant): a 64-bit linear congruential generator whose
+   output is the high bits, xorshifted and rotated by a data-dependent
+   amount.  Integer arithmetic only, so every platform gives the same
+   numbers. */
+
+NNDEF uint32_t nn_rng_u32(nn_rng *rng) {
+    uint64_t old = rng->state;
+    uint32_t xorshifted, rot;
+    rng->state = old * UINT64_C(6364136223846793005) + rng->inc;
+    xorshifted = (uint32_t)(((old >> 18) ^ old) >> 27);
+    rot = (uint32_t)(old >> 59);
+    return (xorshifted >> rot) | (xorshifted << ((0u - rot) & 31u));
+}
+
+NNDEF void nn_rng_seed(nn_rng *rng, uint64_t seed) {
+    /* PCG's reference seeding, on one fixed stream */
+    rng->state = 0;
+    rng->inc = (UINT64_C(0x14057b7ef767814f) << 1) | 1u;
+    (void)nn_rng_u32(rng);
+    rng->state += seed;
+    (void)nn_rng_u32(rng);
+}
+
+NNDEF double nn_rng_uniform(nn_rng *rng) {
+    /* 27 + 26 = 53 bits, the width of a double's mantissa */
+    uint64_t hi = nn_rng_u32(rng) >> 5;
+    uint64_t lo = nn_rng_u32(rng) >> 6;
+    return (double)(hi * 67108864u + lo) * (1.0 / 9007199254740992.0);
+}
+
+/* ---- matrix kernels -----------------------------------------------------
+   Dense layer on a batch (rows are samples), W is (n_out, n_in):
+     forward:   z[s][o]  = b[o] + sum_i x[s][i] * W[o][i]       (x.W^T + b)
+   backward, given dz = dLoss/dz:
+     dW[o][i] += sum_s dz[s][o] * x[s][i]                      (dz^T.x)
+     db[o]    += sum_s dz[s][o]
+     dx[s][i]  = sum_o dz[s][o] * W[o][i]                      (dz.W)
+   forward and dx overwrite their output; dW and db accumulate.  Every inner
+   loop runs along a row, with unit stride in all its arrays.  These are the
+   only places the library multiplies matrices. */
+
+static void nn__dense_forward(nn_real *NN_RESTRICT z,
+                              const nn_real *NN_RESTRICT x,
+                              const nn_real *NN_RESTRICT W,
+                              const nn_real *NN_RESTRICT b, size_t B,
+                              size_t n_in, size_t n_out) {
+    for (size_t s = 0; s < B; s++) {
+        const nn_real *xs = x + s * n_in;
+        for (size_t o = 0; o < n_out; o++) {
+            const nn_real *Wo = W + o * n_in;
+            nn_real sum = b[o];
+            for (size_t i = 0; i < n_in; i++) sum += xs[i] * Wo[i];
+            z[s * n_out + o] = sum;
+        }
+    }
+}
+
+static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
+                                      nn_real *NN_RESTRICT db,
+                                      const nn_real *NN_RESTRICT dz,
+                                      const nn_real *NN_RESTRICT x, size_t B,
+                                      size_t n_in, size_t n_out) {
+    for (size_t s = 0; s < B; s++) {
+        const nn_real *xs = x + s * n_in;
+        for (size_t o = 0; o < n_out; o++) {
+            nn_real g = dz[s * n_out + o];
+            nn_real *dWo = dW + o * n_in;
+            db[o] += g;
+            for (size_t i = 0; i < n_in; i++) dWo[i] += g * xs[i];
+        }
+    }
+}
+
+static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
+                                     const nn_real *NN_RESTRICT dz,
+                                     const nn_real *NN_RESTRICT W, size_t B,
+                                     size_t n_in, size_t n_out) {
+    for (size_t s = 0; s < B; s++) {
+        nn_real *dxs = dx + s * n_in;
+        for (size_t i = 0; i < n_in; i++) dxs[i] = 0;
+        for (size_t o = 0; o < n_out; o++) {
+            nn_real g = dz[s * n_out + o];
+            const nn_real *Wo = W + o * n_in;
+            for (size_t i = 0; i < n_in; i++) dxs[i] += g * Wo[i];
+        }
+    }
+}
+
+/* ---- activations --------------------------------------------------------
+   forward:  a = f(z), over B rows of n units.
+   backward: dz = da * f'(z), elementwise, written over da (in place is
+   allowed: dz may equal da).  The derivative is taken from whichever of z
+   and a makes it cheapest and exact:
+     linear      f' = 1
+     sigmoid     f' = a (1 - a)             since  s' = s (1 - s)
+     tanh        f' = 1 - a^2               since  tanh' = 1 - tanh^2
+     ReLU        f' = z > 0 ? 1 : 0         (0 at the kink, as PyTorch)
+     leaky ReLU  f' = z > 0 ? 1 : slope
+     softmax     a row's Jacobian is da_o/dz_k = a_o ([o == k] - a_k), so
+                 dz_k = sum_o da_o a_o ([o == k] - a_k)
+                      = a_k (da_k - sum_o da_o a_o)
+   Softmax is the one activation that mixes a row; it costs O(n) per row all
+   the same. */
+
+static nn_real nn__sigmoid(nn_real z) {
+    /* e^-z overflows for z << 0, so use e^z / (1 + e^z) there instead */
+    if (z >= 0) return NN_R(1) / (NN_R(1) + nn__exp(-z));
+    nn_real e = nn__exp(z);
+    return e / (NN_R(1) + e);
+}
+
+static void nn__softmax_row(nn_real *NN_RESTRICT a,
+                            const nn_real *NN_RESTRICT z, size_t n) {
+    /* subtract the row max so that exp() cannot overflow; it cancels in
+       the ratio */
+    nn_real m = z[0], sum = 0;
+    for (size_t o = 1; o < n; o++) m = NN__MAX(m, z[o]);
+    for (size_t o = 0; o < n; o++) {
+        a[o] = nn__exp(z[o] - m);
+        sum += a[o];
+    }
+    for (size_t o = 0; o < n; o++) a[o] /= sum;
+}
+
+static void nn__act_forward(nn_real *NN_RESTRICT a,
+                            const nn_real *NN_RESTRICT z, size_t B, size_t n,
+                            nn_act act) {
+    const size_t count = B * n;
+    const nn_real slope = NN_R(NN_LEAKY_RELU_SLOPE);
+    switch (act) {
+    case NN_ACT_LINEAR:
+        memcpy(a, z, count * sizeof *a);
+        break;
+    case NN_ACT_SIGMOID:
+        for (size_t k = 0; k < count; k++) a[k] = nn__sigmoid(z[k]);
+        break;
+    case NN_ACT_TANH:
+        for (size_t k = 0; k < count; k++) a[k] = nn__tanh(z[k]);
+        break;
+    case NN_ACT_RELU:
+        for (size_t k = 0; k < count; k++) a[k] = z[k] > 0 ? z[k] : 0;
+        break;
+    case NN_ACT_LEAKY_RELU:
+        for (size_t k = 0; k < count; k++)
+            a[k] = z[k] > 0 ? z[k] : slope * z[k];
+        break;
+    case NN_ACT_SOFTMAX:
+        for (size_t s = 0; s < B; s++)
+            nn__softmax_row(a + s * n, z + s * n, n);
+        break;
+    case NN_ACT_COUNT: NN_ASSERT(0 && "not an activation"); break;
+    }
+}
+
+static void nn__act_backward(nn_real *dz, const nn_real *da,
+                             const nn_real *z, const nn_real *a, size_t B,
+                             size_t n, nn_act act) {
+    const size_t count = B * n;
+    const nn_real slope = NN_R(NN_LEAKY_RELU_SLOPE);
+    switch (act) {
+    case NN_ACT_LINEAR:
+        if (dz != da) memcpy(dz, da, count * sizeof *dz);
+        break;
+    case NN_ACT_SIGMOID:
+        for (size_t k = 0; k < count; k++)
+            dz[k] = da[k] * a[k] * (NN_R(1) - a[k]);
+        break;
+    case NN_ACT_TANH:
+        for (size_t k = 0; k < count; k++)
+            dz[k] = da[k] * (NN_R(1) - a[k] * a[k]);
+        break;
+    case NN_ACT_RELU:
+        for (size_t k = 0; k < count; k++) dz[k] = z[k] > 0 ? da[k] : 0;
+        break;
+    case NN_ACT_LEAKY_RELU:
+        for (size_t k = 0; k < count; k++)
+            dz[k] = z[k] > 0 ? da[k] : slope * da[k];
+        break;
+    case NN_ACT_SOFTMAX:
+        for (size_t s = 0; s < B; s++) {
+            const nn_real *as = a + s * n, *das = da + s * n;
+            nn_real *dzs = dz + s * n, dot = 0;
+            for (size_t o = 0; o < n; o++) dot += das[o] * as[o];
+            for (size_t o = 0; o < n; o++) dzs[o] = as[o] * (das[o] - dot);
+        }
+        break;
+    case NN_ACT_COUNT: NN_ASSERT(0 && "not an activation"); break;
+    }
+}
+
+/* ---- losses -------------------------------------------------------------
+   Each loss is a mean (as in PyTorch) and its forward sums in double, so a
+   large batch loses no precision to the sum in a float build.
+
+   MSE, N = B * n elements:
+     Loss = (1/N) sum_s,o (a - y)^2
+     da   = 2 (a - y) / N
+   and the activation's backward turns da into dz = da * f'(z).
+
+   Softmax + cross-entropy, from the logits z of a softmax layer:
+     log a_o = z_o - m - log sum_k e^(z_k - m)        (m = max_k z_k)
+     Loss    = (1/B) sum_s -sum_o y_o log a_o
+   The log-sum-exp form stays finite for any z, where log(a_o) of an a_o
+   that underflowed to 0 would be -inf.  Backward skips the softmax
+   Jacobian: by the chain rule with the Jacobian above,
+     dLoss/dz_k = (1/B) sum_o (-y_o / a_o) a_o ([o == k] - a_k)
+                = (1/B) (a_k sum_o y_o - y_k)
+   which is (a - y) / B whenever a row of y sums to 1 (one-hot or a
+   distribution).  The library uses the exact form a * sum(y) - y.
+
+   Sigmoid + binary cross-entropy, from the logits z of a sigmoid layer,
+   N = B * n:
+     -(y log a + (1-y) log(1-a)) = max(z, 0) - z y + log(1 + e^-|z|)
+     Loss = (1/N) sum of that
+   (since log a = -log(1 + e^-z) and log(1 - a) = -z - log(1 + e^-z);
+   folding in |z| keeps e^-|z| <= 1, so nothing overflows).  Backward: with
+   a' = a (1 - a), dLoss/dz = (-y/a + (1-y)/(1-a)) a (1 - a) / N
+                            = (a - y) / N. */
+
+static double nn__mse_forward(const nn_real *a, const nn_real *y, size_t B,
+                              size_t n) {
+    const size_t count = B * n;
+    double sum = 0;
+    for (size_t k = 0; k < count; k++) {
+        double d = (double)a[k] - (double)y[k];
+        sum += d * d;
+    }
+    return sum / (double)count;
+}
+
+static void nn__mse_backward(nn_real *da, const nn_real *a, const nn_real *y,
+                             size_t B, size_t n) {
+    const size_t count = B * n;
+    const nn_real scale = NN_R(2) / (nn_real)count;
+    for (size_t k = 0; k < count; k++) da[k] = scale * (a[k] - y[k]);
+}
+
+static double nn__softmax_ce_forward(const nn_real *z, const nn_real *y,
+                                     size_t B, size_t n) {
+    double sum = 0;
+    for (size_t s = 0; s < B; s++) {
+        const nn_real *zs = z + s * n, *ys = y + s * n;
+        double m = (double)zs[0], se = 0, lse;
+        for (size_t o = 1; o < n; o++) m = NN__MAX(m, (double)zs[o]);
+        for (size_t o = 0; o < n; o++) se += exp((double)zs[o] - m);
+        lse = m + log(se); /* log sum_k e^z_k */
+        for (size_t o = 0; o < n; o++)
+            sum -= (double)ys[o] * ((double)zs[o] - lse);
+    }
+    return sum / (double)B;
+}
+
+static void nn__softmax_ce_backward(nn_real *dz, const nn_real *a,
+                                    const nn_real *y, size_t B, size_t n) {
+    const nn_real scale = NN_R(1) / (nn_real)B;
+    for (size_t s = 0; s < B; s++) {
+        const nn_real *as = a + s * n, *ys = y + s * n;
+        nn_real *dzs = dz + s * n, ysum = 0;
+        for (size_t o = 0; o < n; o++) ysum += ys[o];
+        for (size_t o = 0; o < n; o++)
+            dzs[o] = scale * (as[o] * ysum - ys[o]);
+    }
+}
+
+static double nn__sigmoid_bce_forward(const nn_real *z, const nn_real *y,
+                                      size_t B, size_t n) {
+    const size_t count = B * n;
+    double sum = 0;
+    for (size_t k = 0; k < count; k++) {
+        double zk = (double)z[k];
+        sum += NN__MAX(zk, 0.0) - zk * (double)y[k] + log1p(exp(-fabs(zk)));
+    }
+    return sum / (double)count;
+}
+
+static void nn__sigmoid_bce_backward(nn_real *dz, const nn_real *a,
+                                     const nn_real *y, size_t B, size_t n) {
+    const size_t count = B * n;
+    const nn_real scale = NN_R(1) / (nn_real)count;
+    for (size_t k = 0; k < count; k++) dz[k] = scale * (a[k] - y[k]);
+}
+
+/* ---- network ------------------------------------------------------------
+   The net owns three blocks of memory:
+     the net itself, with sizes, acts and per-layer offsets behind it;
+     params and grads, 2 * n_params reals, in the layout nn_params describes;
+     the workspace, for `capacity` rows: a copy of the input x, then z and a
+     of every layer, then two scratch arrays of the widest layer that
+     backward passes the gradient through.
+   Layer l's z starts at capacity * (sizes[0] + 2 * width_before[l]), where
+   width_before[l] = sizes[1] + ... + sizes[l]. */
+
+struct nn_net {
+    size_t n_layers;      /* L */
+    size_t *sizes;        /* L + 1 widths, input first */
+    size_t *offsets;      /* L: where layer l's W starts in params */
+    size_t *width_before; /* L + 1: sum of the widths of layers before l */
+    nn_act *acts;         /* L activations */
+    size_t n_params;      /* length of params and of grads */
+    nn_real *params;      /* every W and b; grads follows it in one block */
+    nn_real *grads;       /* dLoss/dparams, same layout */
+    size_t max_width;     /* widest layer output (scratch row length) */
+    size_t capacity;      /* rows the workspace holds; 0 before the first */
+    size_t batch;         /* rows of the last nn_forward; 0 before it */
+    nn_real *work;        /* the workspace, NULL until the first reserve */
+    nn_rng rng;           /* seeded by nn_create; drew the initial weights */
+};
+
+static nn_real *nn__layer_z(const nn_net *net, size_t l) {
+    return net->work + net->capacity * (net->sizes[0] +
+                                        2 * net->width_before[l]);
+}
+static nn_real *nn__layer_a(const nn_net *net, size_t l) {
+    return nn__layer_z(net, l) + net->capacity * net->sizes[l + 1];
+}
+/* the input of layer l: the copy of x for l = 0, else a of layer l - 1 */
+static nn_real *nn__layer_x(const nn_net *net, size_t l) {
+    return l == 0 ? net->work : nn__layer_a(net, l - 1);
+}
+static nn_real *nn__scratch(const nn_net *net, size_t k) {
+    return nn__layer_z(net, net->n_layers) + net->capacity * net->max_width * k;
+}
+
+NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
+                        const nn_act *acts, uint64_t seed) {
+    size_t n_params = 0, widths = 0, max_width = 0, head, param_bytes;
+    nn_net *net;
+    unsigned char *mem;
+    if (n_layers == 0 || !sizes || !acts) return NULL;
+    for (size_t l = 0; l <= n_layers; l++)
+        if (sizes[l] == 0) return NULL;
+    for (size_t l = 0; l < n_layers; l++) {
+        size_t count;
+        if ((int)acts[l] < 0 || (int)acts[l] >= (int)NN_ACT_COUNT) return NULL;
+        /* W and b: n_out * n_in + n_out = n_out * (n_in + 1) */
+        if (!nn__add(sizes[l], 1, &count) ||
+            !nn__mul(count, sizes[l + 1], &count) ||
+            !nn__add(n_params, count, &n_params) ||
+            !nn__add(widths, sizes[l + 1], &widths))
+            return NULL;
+        max_width = NN__MAX(max_width, sizes[l + 1]);
+    }
+    /* one block: the struct, then 3 size_t arrays, then the activations */
+    if (!nn__mul(n_layers, 3, &head) || !nn__add(head, 2, &head) ||
+        !nn__mul(head, sizeof(size_t), &head) ||
+        !nn__add(head, sizeof(nn_net), &head))
+        return NULL;
+    {
+        size_t act_bytes;
+        if (!nn__mul(n_layers, sizeof(nn_act), &act_bytes) ||
+            !nn__add(head, act_bytes, &act_bytes))
+            return NULL;
+        if (!nn__mul(n_params, 2 * sizeof(nn_real), &param_bytes)) return NULL;
+        mem = (unsigned char *)NN_MALLOC(act_bytes);
+    }
+    if (!mem) return NULL;
+    net = (nn_net *)mem;
+    memset(net, 0, sizeof *net);
+    net->n_layers = n_layers;
+    net->sizes = (size_t *)(mem + sizeof(nn_net));
+    net->offsets = net->sizes + n_layers + 1;
+    net->width_before = net->offsets + n_layers;
+    net->acts = (nn_act *)(net->width_before + n_layers + 1);
+    net->n_params = n_params;
+    net->max_width = max_width;
+    net->params = (nn_real *)NN_MALLOC(param_bytes);
+    if (!net->params) {
+        NN_FREE(mem);
+        return NULL;
+    }
+    net->grads = net->params + n_params;
+
+    memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
+    memcpy(net->acts, acts, n_layers * sizeof *acts);
+    nn_rng_seed(&net->rng, seed);
+    n_params = 0;
+    widths = 0;
+    for (size_t l = 0; l < n_layers; l++) {
+        const size_t n_in = sizes[l], n_out = sizes[l + 1];
+        const int he = acts[l] == NN_ACT_RELU || acts[l] == NN_ACT_LEAKY_RELU;
+        /* Glorot & Bengio (2010) keep the variance of a and of da about
+           constant through a layer for f'(0) = 1; He et al. (2015) double
+           it for ReLU, which zeroes half its inputs.  U(-r, r) has variance
+           r^2 / 3, so r = sqrt(6 / (n_in + n_out)) resp. sqrt(6 / n_in).
+           The arithmetic is in double and correctly rounded, so float and
+           double builds start from the same weights, up to rounding. */
+        const double r = sqrt(6.0 / (double)(he ? n_in : n_in + n_out));
+        nn_real *W = net->params + n_params;
+        net->offsets[l] = n_params;
+        net->width_before[l] = widths;
+        for (size_t k = 0; k < n_out * n_in; k++)
+            W[k] = (nn_real)(r * (2.0 * nn_rng_uniform(&net->rng) - 1.0));
+        for (size_t o = 0; o < n_out; o++) W[n_out * n_in + o] = 0;
+        n_params += n_out * (n_in + 1);
+        widths += n_out;
+    }
+    net->width_before[n_layers] = widths;
+    nn_zero_grad(net);
+    return net;
+}
+
+NNDEF void nn_destroy(nn_net *net) {
+    if (!net) return;
+    NN_FREE(net->work);
+    NN_FREE(net->params);
+    NN_FREE(net);
+}
+
+NNDEF size_t nn_layer_count(const nn_net *net) {
+    NN_ASSERT(net);
+    return net->n_layers;
+}
+
+NNDEF size_t nn_size(const nn_net *net, size_t i) {
+    NN_ASSERT(net && i <= net->n_layers);
+    return net->sizes[i];
+}
+
+NNDEF nn_act nn_layer_act(const nn_net *net, size_t l) {
+    NN_ASSERT(net && l < net->n_layers);
+    return net->acts[l];
+}
+
+NNDEF size_t nn_param_count(const nn_net *net) {
+    NN_ASSERT(net);
+    return net->n_params;
+}
+
+NNDEF nn_real *nn_params(nn_net *net) {
+    NN_ASSERT(net);
+    return net->params;
+}
+
+NNDEF nn_real *nn_grads(nn_net *net) {
+    NN_ASSERT(net);
+    return net->grads;
+}
+
+NNDEF nn_real *nn_layer_params(nn_net *net, size_t l) {
+    NN_ASSERT(net && l < net->n_layers);
+    return net->params + net->offsets[l];
+}
+
+NNDEF nn_result nn_reserve(nn_net *net, size_t B) {
+    size_t per_row, count, bytes;
+    nn_real *work;
+    NN_ASSERT(net);
+    if (B <= net->capacity) return NN_OK;
+    /* per row: x, z and a of every layer, two scratch rows */
+    if (!nn__mul(net->width_before[net->n_layers], 2, &per_row) ||
+        !nn__add(per_row, net->sizes[0], &per_row) ||
+        !nn__add(per_row, net->max_width, &per_row) ||
+        !nn__add(per_row, net->max_width, &per_row) ||
+        !nn__mul(per_row, B, &count) ||
+        !nn__mul(count, sizeof(nn_real), &bytes))
+        return NN_ERR_NOMEM;
+    work = (nn_real *)NN_MALLOC(bytes);
+    if (!work) return NN_ERR_NOMEM;
+    /* the old rows are not copied: the next nn_forward rewrites them */
+    NN_FREE(net->work);
+    net->work = work;
+    net->capacity = B;
+    net->batch = 0;
+    return NN_OK;
+}
+
+/* Forward pass, layer by layer:
+     z = x.W^T + b      (nn__dense_forward)
+     a = f(z)           (nn__act_forward)
+   and a becomes the next layer's x.  Every z and a stays in the workspace
+   for backward. */
+NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
+    NN_ASSERT(net && x && B > 0);
+    if (nn_reserve(net, B) != NN_OK) return NULL;
+    memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const nn_real *W = net->params + net->offsets[l];
+        nn_real *z = nn__layer_z(net, l);
+        nn__dense_forward(z, nn__layer_x(net, l), W, W + n_out * n_in, B,
+                          n_in, n_out);
+        nn__act_forward(nn__layer_a(net, l), z, B, n_out, net->acts[l]);
+    }
+    net->batch = B;
+    return nn__layer_a(net, net->n_layers - 1);
+}
+
+/* NN_OK when `loss` may follow the output layer's activation. */
+static nn_result nn__loss_fits(const nn_net *net, nn_loss loss) {
+    const nn_act out = net->acts[net->n_layers - 1];
+    switch (loss) {
+    case NN_LOSS_MSE: return NN_OK;
+    case NN_LOSS_CROSS_ENTROPY:
+        return out == NN_ACT_SOFTMAX ? NN_OK : NN_ERR_INVALID;
+    case NN_LOSS_BINARY_CROSS_ENTROPY:
+        return out == NN_ACT_SIGMOID ? NN_OK : NN_ERR_INVALID;
+    case NN_LOSS_COUNT: break;
+    }
+    return NN_ERR_INVALID;
+}
+
+/* The loss of the last forward pass, in double; the pairing is checked. */
+static double nn__loss_value(const nn_net *net, nn_loss loss,
+                             const nn_real *y) {
+    const size_t L = net->n_layers, B = net->batch, n = net->sizes[L];
+    switch (loss) {
+    case NN_LOSS_MSE:
+        return nn__mse_forward(nn__layer_a(net, L - 1), y, B, n);
+    case NN_LOSS_CROSS_ENTROPY:
+        return nn__softmax_ce_forward(nn__layer_z(net, L - 1), y, B, n);
+    case NN_LOSS_BINARY_CROSS_ENTROPY:
+        return nn__sigmoid_bce_forward(nn__layer_z(net, L - 1), y, B, n);
+    case NN_LOSS_COUNT: break;
+    }
+    NN_ASSERT(0 && "not a loss");
+    return 0;
+}
+
+NNDEF nn_result nn_compute_loss(const nn_net *net, nn_loss loss,
+                                const nn_real *y, nn_real *out) {
+    NN_ASSERT(net && y && out && net->batch > 0);
+    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
+    *out = (nn_real)nn__loss_value(net, loss, y);
+    return NN_OK;
+}
+
+NNDEF void nn_zero_grad(nn_net *net) {
+    NN_ASSERT(net);
+    memset(net->grads, 0, net->n_params * sizeof *net->grads);
+}
+
+/* Backward pass: the chain rule, from the loss back to the input.
+     dz of the output layer   from the loss (fused for the cross-entropies)
+     then for l = L-1 .. 0:
+       dW += dz^T.x, db += sum_s dz    (nn__dense_backward_params)
+       dx  = dz.W                      (nn__dense_backward_input)
+       dz of layer l-1 = dx * f'(z)    (nn__act_backward; x was its a)
+   Two scratch arrays take turns holding dz and dx. */
+NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
+                            nn_real *out) {
+    size_t L, B, n;
+    nn_real *dz, *dx, *a_out;
+    NN_ASSERT(net && y && net->batch > 0);
+    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
+    L = net->n_layers;
+    B = net->batch;
+    n = net->sizes[L];
+    dz = nn__scratch(net, 0);
+    dx = nn__scratch(net, 1);
+    a_out = nn__layer_a(net, L - 1);
+    if (out) *out = (nn_real)nn__loss_value(net, loss, y);
+    switch (loss) {
+    case NN_LOSS_MSE:
+        nn__mse_backward(dz, a_out, y, B, n);
+        nn__act_backward(dz, dz, nn__layer_z(net, L - 1), a_out, B, n,
+                         net->acts[L - 1]);
+        break;
+    case NN_LOSS_CROSS_ENTROPY:
+        nn__softmax_ce_backward(dz, a_out, y, B, n);
+        break;
+    case NN_LOSS_BINARY_CROSS_ENTROPY:
+        nn__sigmoid_bce_backward(dz, a_out, y, B, n);
+        break;
+    case NN_LOSS_COUNT: break;
+    }
+    for (size_t l = L; l-- > 0;) {
+        const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const size_t off = net->offsets[l];
+        const nn_real *x = nn__layer_x(net, l);
+        nn__dense_backward_params(net->grads + off,
+                                  net->grads + off + n_out * n_in, dz, x, B,
+                                  n_in, n_out);
+        if (l > 0) {
+            nn_real *t;
+            nn__dense_backward_input(dx, dz, net->params + off, B, n_in,
+                                     n_out);
+            nn__act_backward(dx, dx, nn__layer_z(net, l - 1), x, B, n_in,
+                             net->acts[l - 1]);
+            t = dz;
+            dz = dx;
+            dx = t;
+        }
+    }
+    return NN_OK;
+}
+
+/* ---- gradient descent ---------------------------------------------------
+   The loss falls fastest against the gradient, so a small step that way
+   lowers it:  w -= lr * dLoss/dw. */
+
+NNDEF void nn_sgd_step(nn_net *net, nn_real lr) {
+    NN_ASSERT(net);
+    for (size_t k = 0; k < net->n_params; k++)
+        net->params[k] -= lr * net->grads[k];
+}
+
+/* ---- gradient check -----------------------------------------------------
+   Backprop is easy to get subtly wrong (the tutorial this library grew from
+   did, five ways), so every gradient can be checked against its definition:
+     dLoss/dw ~ (Loss(w + h) - Loss(w - h)) / 2h
+   The central difference is off by O(h^2), against O(h) for the one-sided
+   one.  Too small an h drowns the difference in rounding, hence a larger
+   default for float.  The step taken is (w + h) - (w - h) as actually
+   stored, which need not be 2h exactly in float. */
+
+typedef nn_result (*nn__backward_fn)(nn_net *, nn_loss, const nn_real *,
+                                     nn_real *);
+
+/* nn_gradcheck with the backward under test passed in, so the tests can
+   prove that a wrong backward is caught. */
+static nn_result nn__gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
+                               const nn_real *y, size_t B, nn_real h,
+                               nn__backward_fn backward, double *max_rel_err,
+                               size_t *worst) {
+    double max_err = 0;
+    size_t worst_k = 0;
+    nn_result r;
+    NN_ASSERT(net && x && y && B > 0);
+    if (h <= 0) h = sizeof(nn_real) == sizeof(float) ? NN_R(1e-2) : NN_R(1e-5);
+    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
+    if (!nn_forward(net, x, B)) return NN_ERR_NOMEM;
+    nn_zero_grad(net);
+    r = backward(net, loss, y, NULL);
+    if (r != NN_OK) return r;
+    for (size_t k = 0; k < net->n_params; k++) {
+        const nn_real w = net->params[k], wp = w + h, wm = w - h;
+        double lp, lm, num, g, err;
+        net->params[k] = wp;
+        (void)nn_forward(net, x, B); /* the workspace fits B already */
+        lp = nn__loss_value(net, loss, y);
+        net->params[k] = wm;
+        (void)nn_forward(net, x, B);
+        lm = nn__loss_value(net, loss, y);
+        net->params[k] = w;
+        num = (lp - lm) / ((double)wp - (double)wm);
+        g = (double)net->grads[k];
+        err = fabs(g - num) / NN__MAX(NN__MAX(fabs(g), fabs(num)), 1e-3);
+        /* !(err <= max) also catches a NaN */
+        if (!(err <= max_err)) {
+            max_err = err;
+            worst_k = k;
+        }
+    }
+    (void)nn_forward(net, x, B); /* leave the batch's own forward pass */
+    if (max_rel_err) *max_rel_err = max_err;
+    if (worst) *worst = worst_k;
+    return NN_OK;
+}
+
+NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
+                             const nn_real *y, size_t B, nn_real h,
+                             double *max_rel_err, size_t *worst) {
+    return nn__gradcheck(net, loss, x, y, B, h, nn_backward, max_rel_err,
+                         worst);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NN__IMPLEMENTATION_INCLUDED */
+#endif /* NN_IMPLEMENTATION */
+
+/*
+------------------------------------------------------------------------------
+This software is available under 2 licenses -- choose whichever you prefer.
+------------------------------------------------------------------------------
+ALTERNATIVE A - MIT License
+Copyright (c) 2026 the nn.h authors
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+------------------------------------------------------------------------------
+ALTERNATIVE B - Public Domain (www.unlicense.org)
+This is free and unencumbered software released into the public domain.
+Anyone is free to copy, modify, publish, use, compile, sell, or distribute this
+software, either in source code form or as a compiled binary, for any purpose,
+commercial or non-commercial, and by any means.
+In jurisdictions that recognize copyright laws, the author or authors of this
+software dedicate any and all copyright interest in the software to the public
+domain. We make this dedication in perpetuity for the benefit of our heirs and
+successors. We intend this dedication to be an overt act of relinquishment in
+perpetuity of all present and future rights to this software under copyright
+law.
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN
+ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION
+WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+------------------------------------------------------------------------------
+*/

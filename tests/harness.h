@@ -1,0 +1,47 @@
+/* A tiny test harness: CHECK and CHECK_NEAR print file:line and the values
+   when they fail, and th_report() prints the line "N passed, N failed" that
+   the test runner counts.  One test program per area includes this once. */
+#ifndef NN_TEST_HARNESS_H
+#define NN_TEST_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+
+static int th_passed, th_failed;
+
+static inline void th_check(int ok, const char *file, int line, const char *what) {
+    if (ok) {
+        th_passed++;
+        return;
+    }
+    th_failed++;
+    printf("%s:%d: FAILED: %s\n", file, line, what);
+}
+
+/* |a - b| <= tol; a NaN anywhere fails */
+static inline void th_check_near(double a, double b, double tol, const char *file,
+                          int line, const char *ea, const char *eb) {
+    if (fabs(a - b) <= tol) {
+        th_passed++;
+        return;
+    }
+    th_failed++;
+    printf("%s:%d: FAILED: %s = %.17g, %s = %.17g, differ by %.3g > %.3g\n",
+           file, line, ea, a, eb, b, fabs(a - b), tol);
+}
+
+#define CHECK(cond) th_check((cond) ? 1 : 0, __FILE__, __LINE__, #cond)
+#define CHECK_NEAR(a, b, tol)                                                \
+    th_check_near((double)(a), (double)(b), (double)(tol), __FILE__,         \
+                  __LINE__, #a, #b)
+
+/* Prints the summary line; the exit status for main. */
+static inline int th_report(void) {
+    printf("%d passed, %d failed\n", th_passed, th_failed);
+    return th_failed == 0 ? 0 : 1;
+}
+
+/* 1 in a double build, 0 in a float build */
+#define TH_DOUBLE (sizeof(nn_real) == sizeof(double))
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs each command given and adds up its "N passed, N failed" line.  A
+# command that prints no such line counts as one test, passed when it exits
+# 0.  A failing command's whole output is shown.  Ends with the total line;
+# exits 1 when anything failed.
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for cmd in "$@"; do
+    $cmd >"$log" 2>&1
+    status=$?
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=${line%% passed*}
+        f=${line#*, }
+        f=${f%% failed}
+        [ "$status" -ne 0 ] && [ "$f" -eq 0 ] && f=1 # crashed after its line
+    elif [ "$status" -eq 0 ]; then
+        p=1 f=0
+    else
+        p=0 f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -ne 0 ]; then
+        echo "FAIL $cmd (exit $status)"
+        sed 's/^/    /' "$log"
+    else
+        echo "ok   $cmd: $p passed"
+    fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

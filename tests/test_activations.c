@@ -1,0 +1,138 @@
+/* Each activation's forward on known values and extremes, and its backward
+   against central differences of its forward at many points (away from the
+   kink of ReLU). */
+#define NN_IMPLEMENTATION
+#include "../nn.h"
+#include "harness.h"
+
+static const char *act_name(nn_act act) {
+    static const char *names[] = {"linear", "sigmoid", "tanh", "relu",
+                                  "leaky_relu", "softmax"};
+    return names[act];
+}
+
+static nn_real f1(nn_act act, nn_real z) {
+    nn_real a;
+    nn__act_forward(&a, &z, 1, 1, act);
+    return a;
+}
+
+/* f'(z) from the backward pass with da = 1, against (f(z+h) - f(z-h))/2h
+   computed in double from the float or double forward. */
+static void check_elementwise(nn_act act) {
+    const double h = TH_DOUBLE ? 1e-6 : 1e-2;
+    const double tol = TH_DOUBLE ? 1e-8 : 2e-3;
+    double worst = 0, worst_z = 0;
+    int points = 0;
+    for (int k = -400; k <= 400; k++) {
+        const nn_real z = (nn_real)(k * 0.0173); /* never exactly 0 */
+        nn_real a, dz, da = 1;
+        double zp, zm, num, err;
+        if (fabs((double)z) < 4 * h) continue; /* the kink of ReLU */
+        a = f1(act, z);
+        nn__act_backward(&dz, &da, &z, &a, 1, 1, act);
+        zp = (double)(z + (nn_real)h);
+        zm = (double)(z - (nn_real)h);
+        num = ((double)f1(act, (nn_real)zp) - (double)f1(act, (nn_real)zm)) /
+              (zp - zm);
+        err = fabs((double)dz - num);
+        if (err > worst) {
+            worst = err;
+            worst_z = (double)z;
+        }
+        points++;
+    }
+    if (worst > tol)
+        printf("%s: derivative off by %g at z = %g\n", act_name(act), worst,
+               worst_z);
+    CHECK(points > 700);
+    CHECK(worst <= tol);
+}
+
+/* The softmax backward is a Jacobian-vector product: for a row z and an
+   upstream da, dz_k = d(sum_o da_o a_o(z)) / dz_k.  Checked in rows of a
+   batch of 3, so rows must not leak into each other. */
+static void check_softmax_backward(void) {
+    enum { B = 3, N = 5 };
+    const double h = TH_DOUBLE ? 1e-6 : 1e-2;
+    const double tol = TH_DOUBLE ? 1e-8 : 2e-3;
+    nn_rng rng;
+    nn_real z[B * N], a[B * N], da[B * N], dz[B * N], ap[B * N], am[B * N];
+    double worst = 0;
+    nn_rng_seed(&rng, 7);
+    for (int trial = 0; trial < 50; trial++) {
+        for (int k = 0; k < B * N; k++) {
+            z[k] = (nn_real)(6 * nn_rng_uniform(&rng) - 3);
+            da[k] = (nn_real)(2 * nn_rng_uniform(&rng) - 1);
+        }
+        nn__act_forward(a, z, B, N, NN_ACT_SOFTMAX);
+        nn__act_backward(dz, da, z, a, B, N, NN_ACT_SOFTMAX);
+        for (int k = 0; k < B * N; k++) {
+            const nn_real z0 = z[k];
+            double fp = 0, fm = 0, num, step;
+            z[k] = z0 + (nn_real)h;
+            nn__act_forward(ap, z, B, N, NN_ACT_SOFTMAX);
+            step = (double)z[k];
+            z[k] = z0 - (nn_real)h;
+            nn__act_forward(am, z, B, N, NN_ACT_SOFTMAX);
+            step -= (double)z[k];
+            z[k] = z0;
+            for (int j = 0; j < B * N; j++) {
+                fp += (double)da[j] * (double)ap[j];
+                fm += (double)da[j] * (double)am[j];
+            }
+            num = (fp - fm) / step;
+            if (fabs((double)dz[k] - num) > worst)
+                worst = fabs((double)dz[k] - num);
+        }
+    }
+    if (worst > tol) printf("softmax: Jacobian product off by %g\n", worst);
+    CHECK(worst <= tol);
+}
+
+static void check_values(void) {
+    /* sigmoid: exact points, symmetry, and no overflow at the extremes */
+    CHECK(f1(NN_ACT_SIGMOID, 0) == NN_R(0.5));
+    CHECK_NEAR(f1(NN_ACT_SIGMOID, 2), 1 / (1 + exp(-2.0)), 1e-7);
+    CHECK_NEAR(f1(NN_ACT_SIGMOID, -2), 1 / (1 + exp(2.0)), 1e-7);
+    CHECK(f1(NN_ACT_SIGMOID, 1000) == 1);
+    CHECK(f1(NN_ACT_SIGMOID, -1000) == 0);
+    CHECK(f1(NN_ACT_SIGMOID, -100) > 0); /* e^-100 ~ 4e-44 */
+    CHECK(isfinite((double)f1(NN_ACT_SIGMOID, NN_R(-1e30))));
+    CHECK(isfinite((double)f1(NN_ACT_SIGMOID, NN_R(1e30))));
+    /* tanh, relu, leaky relu, linear */
+    CHECK_NEAR(f1(NN_ACT_TANH, 0.5), tanh(0.5), 1e-7);
+    CHECK(f1(NN_ACT_TANH, 1000) == 1 && f1(NN_ACT_TANH, -1000) == -1);
+    CHECK(f1(NN_ACT_RELU, NN_R(-3)) == 0 && f1(NN_ACT_RELU, NN_R(2.5)) == NN_R(2.5));
+    CHECK(f1(NN_ACT_LEAKY_RELU, NN_R(2.5)) == NN_R(2.5));
+    CHECK_NEAR(f1(NN_ACT_LEAKY_RELU, -3), -0.03, 1e-7);
+    CHECK(f1(NN_ACT_LINEAR, NN_R(-7.25)) == NN_R(-7.25));
+    {
+        /* softmax: rows sum to 1, known values, huge logits stay finite */
+        nn_real z[6] = {0, (nn_real)log(3.0), 0, 1000, -1000, 999};
+        nn_real a[6];
+        nn__act_forward(a, z, 2, 3, NN_ACT_SOFTMAX);
+        CHECK_NEAR(a[0], 0.2, 1e-7);
+        CHECK_NEAR(a[1], 0.6, 1e-7);
+        CHECK_NEAR(a[2], 0.2, 1e-7);
+        CHECK_NEAR(a[3], 1 / (1 + exp(-1.0)), 1e-7);
+        CHECK(a[4] == 0);
+        CHECK_NEAR(a[5], 1 / (1 + exp(1.0)), 1e-7);
+        CHECK_NEAR(a[3] + a[4] + a[5], 1, 1e-7);
+    }
+}
+
+int main(void) {
+    check_values();
+    for (int act = 0; act < NN_ACT_COUNT; act++)
+        if (act != NN_ACT_SOFTMAX) check_elementwise((nn_act)act);
+    {
+        /* a softmax over one unit is the constant 1: derivative 0 */
+        nn_real z = 3, a, da = 1, dz;
+        nn__act_forward(&a, &z, 1, 1, NN_ACT_SOFTMAX);
+        nn__act_backward(&dz, &da, &z, &a, 1, 1, NN_ACT_SOFTMAX);
+        CHECK(a == 1 && dz == 0);
+    }
+    check_softmax_backward();
+    return th_report();
+}

@@ -1,0 +1,83 @@
+/* NN_MALLOC/NN_FREE are honoured, every allocation is freed, and an
+   allocation that fails at any point comes back as NULL or NN_ERR_NOMEM
+   with nothing leaked and the net still usable. */
+#include <stdlib.h>
+
+static long t_live, t_calls, t_fail_at = -1; /* fail the call with this index */
+
+static void *t_malloc(size_t n) {
+    void *p;
+    if (t_calls++ == t_fail_at) return NULL;
+    p = malloc(n);
+    if (p) t_live++;
+    return p;
+}
+static void t_free(void *p) {
+    if (p) t_live--;
+    free(p);
+}
+
+#define NN_MALLOC(n) t_malloc(n)
+#define NN_FREE(p) t_free(p)
+#define NN_IMPLEMENTATION
+#include "../nn.h"
+#include "harness.h"
+
+static const size_t sizes[] = {3, 8, 2};
+static const nn_act acts[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+
+int main(void) {
+    const nn_real x[] = {1, 2, 3, 4, 5, 6}, y[] = {1, 0, 0, 1};
+    long needed;
+    nn_net *net;
+
+    /* a full life cycle, counted */
+    t_calls = 0;
+    net = nn_create(2, sizes, acts, 1);
+    CHECK(net != NULL);
+    CHECK(nn_forward(net, x, 2) != NULL);
+    CHECK(nn_backward(net, NN_LOSS_CROSS_ENTROPY, y, NULL) == NN_OK);
+    needed = t_calls;
+    CHECK(t_live == 3); /* the net, its parameters, its workspace */
+    nn_destroy(net);
+    CHECK(t_live == 0);
+
+    /* the k-th allocation fails, for every k */
+    for (long k = 0; k < needed; k++) {
+        const nn_real *out;
+        t_calls = 0;
+        t_fail_at = k;
+        net = nn_create(2, sizes, acts, 1);
+        out = net ? nn_forward(net, x, 2) : NULL;
+        CHECK(net != NULL || t_live == 0);
+        if (net && !out) {
+            /* the net survives a workspace that could not grow */
+            t_fail_at = -1;
+            CHECK(nn_reserve(net, 2) == NN_OK);
+            CHECK(nn_forward(net, x, 2) != NULL);
+        }
+        nn_destroy(net);
+        CHECK(t_live == 0);
+    }
+    t_fail_at = -1;
+
+    /* a failed reserve reports NN_ERR_NOMEM and keeps the old workspace */
+    net = nn_create(2, sizes, acts, 1);
+    nn_forward(net, x, 2);
+    t_calls = 0;
+    t_fail_at = 0;
+    CHECK(nn_reserve(net, 100) == NN_ERR_NOMEM);
+    CHECK(nn_backward(net, NN_LOSS_CROSS_ENTROPY, y, NULL) == NN_OK);
+    t_fail_at = -1;
+    nn_destroy(net);
+    CHECK(t_live == 0);
+
+    /* sizes that overflow are refused before anything is allocated */
+    {
+        const size_t huge[] = {(size_t)-1 / 4, 5};
+        t_calls = 0;
+        CHECK(nn_create(1, huge, acts, 1) == NULL);
+        CHECK(t_calls == 0);
+    }
+    return th_report();
+}

@@ -1,0 +1,85 @@
+/* The dense-layer kernels against plain triple loops written from the
+   formulas, on odd shapes, batch 1 included.  The forward and dx kernels
+   must overwrite their output; dW and db must accumulate. */
+#define NN_IMPLEMENTATION
+#include "../nn.h"
+#include "harness.h"
+
+#include <stdlib.h>
+
+static nn_real *rand_array(nn_rng *rng, size_t n) {
+    nn_real *p = (nn_real *)malloc(n * sizeof *p);
+    for (size_t k = 0; k < n; k++)
+        p[k] = (nn_real)(2.0 * nn_rng_uniform(rng) - 1.0);
+    return p;
+}
+
+/* tolerance for a sum of n products of numbers in [-1, 1] */
+static double tol_for(size_t n) {
+    return (TH_DOUBLE ? 1e-13 : 1e-5) * (double)n;
+}
+
+static void check_shape(size_t B, size_t n_in, size_t n_out) {
+    nn_rng rng;
+    nn_rng_seed(&rng, B * 1000 + n_in * 10 + n_out);
+    nn_real *x = rand_array(&rng, B * n_in), *W = rand_array(&rng, n_out * n_in);
+    nn_real *b = rand_array(&rng, n_out), *dz = rand_array(&rng, B * n_out);
+    nn_real *z = rand_array(&rng, B * n_out);   /* garbage to overwrite */
+    nn_real *dx = rand_array(&rng, B * n_in);   /* garbage to overwrite */
+    nn_real *dW = rand_array(&rng, n_out * n_in); /* to accumulate onto */
+    nn_real *db = rand_array(&rng, n_out);
+    nn_real *dW0 = (nn_real *)malloc(n_out * n_in * sizeof *dW0);
+    nn_real *db0 = (nn_real *)malloc(n_out * sizeof *db0);
+    int ok_z = 1, ok_dx = 1, ok_dW = 1, ok_db = 1;
+    memcpy(dW0, dW, n_out * n_in * sizeof *dW);
+    memcpy(db0, db, n_out * sizeof *db);
+
+    nn__dense_forward(z, x, W, b, B, n_in, n_out);
+    nn__dense_backward_params(dW, db, dz, x, B, n_in, n_out);
+    nn__dense_backward_input(dx, dz, W, B, n_in, n_out);
+
+    for (size_t s = 0; s < B; s++)
+        for (size_t o = 0; o < n_out; o++) {
+            double ref = (double)b[o];
+            for (size_t i = 0; i < n_in; i++)
+                ref += (double)x[s * n_in + i] * (double)W[o * n_in + i];
+            if (fabs((double)z[s * n_out + o] - ref) > tol_for(n_in)) ok_z = 0;
+        }
+    for (size_t o = 0; o < n_out; o++) {
+        double refb = (double)db0[o];
+        for (size_t s = 0; s < B; s++) refb += (double)dz[s * n_out + o];
+        if (fabs((double)db[o] - refb) > tol_for(B)) ok_db = 0;
+        for (size_t i = 0; i < n_in; i++) {
+            double ref = (double)dW0[o * n_in + i];
+            for (size_t s = 0; s < B; s++)
+                ref += (double)dz[s * n_out + o] * (double)x[s * n_in + i];
+            if (fabs((double)dW[o * n_in + i] - ref) > tol_for(B)) ok_dW = 0;
+        }
+    }
+    for (size_t s = 0; s < B; s++)
+        for (size_t i = 0; i < n_in; i++) {
+            double ref = 0;
+            for (size_t o = 0; o < n_out; o++)
+                ref += (double)dz[s * n_out + o] * (double)W[o * n_in + i];
+            if (fabs((double)dx[s * n_in + i] - ref) > tol_for(n_out)) ok_dx = 0;
+        }
+    if (!(ok_z && ok_dx && ok_dW && ok_db))
+        printf("shape B=%zu n_in=%zu n_out=%zu: z %d dx %d dW %d db %d\n", B,
+               n_in, n_out, ok_z, ok_dx, ok_dW, ok_db);
+    CHECK(ok_z);
+    CHECK(ok_dx);
+    CHECK(ok_dW);
+    CHECK(ok_db);
+    free(x); free(W); free(b); free(dz); free(z); free(dx);
+    free(dW); free(db); free(dW0); free(db0);
+}
+
+int main(void) {
+    const size_t batches[] = {1, 2, 33};
+    const size_t shapes[][2] = {{1, 1}, {7, 13}, {13, 7}, {33, 5}, {5, 33},
+                                {1, 17}, {17, 1}, {64, 3}};
+    for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
+        for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+            check_shape(batches[bi], shapes[si][0], shapes[si][1]);
+    return th_report();
+}
