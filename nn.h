@@ -23,7 +23,7 @@
               nn_forward(net, x, 4);            // 4 samples, one per row
               nn_zero_grad(net);
               nn_backward(net, NN_LOSS_BINARY_CROSS_ENTROPY, y, NULL);
-              nn_sgd_step(net, (nn_real)0.5);   // w -= 0.5 * dLoss/dw
+              nn_sgd_step(net, NN_R(0.5));      // w -= 0.5 * dLoss/dw
           }
           const nn_real *p = nn_forward(net, x, 4);
           for (int s = 0; s < 4; s++) printf("%.3f\n", (double)p[s]);
@@ -87,6 +87,9 @@
 #endif
 /* The type of every weight, activation and loss: float or double. */
 typedef NN_REAL nn_real;
+/* A real constant in the precision of nn_real: NN_R(0.1) is 0.1 in a double
+   build, where a bare 0.1f would already have lost digits. */
+#define NN_R(x) ((nn_real)(x))
 
 #ifndef NNDEF
 #ifdef NN_STATIC
@@ -141,7 +144,9 @@ typedef enum nn_loss {
 } nn_loss;
 
 /* A network: its sizes, activations, parameters, gradients, random
-   generator and workspace.  Opaque; use the functions below. */
+   generator and workspace.  Opaque; use the functions below.  Nets share
+   nothing, so two threads may use two nets; one net is one thread's at a
+   time (nn_forward writes its workspace). */
 typedef struct nn_net nn_net;
 
 /* PCG32 random generator (O'Neill, pcg-random.org): the same seed gives the
@@ -174,9 +179,9 @@ NNDEF double nn_rng_uniform(nn_rng *rng);
    `seed` (the net keeps it): Xavier/Glorot uniform, U(-r, r) with
    r = sqrt(6 / (n_in + n_out)), for sigmoid, tanh, linear and softmax;
    He/Kaiming uniform, r = sqrt(6 / n_in), for ReLU and leaky ReLU; biases
-   zero.  The arrays are copied.  Returns NULL when n_layers is 0, a size is
-   0, an activation is out of range, the parameter count overflows size_t,
-   or memory runs out.  Free with nn_destroy. */
+   zero.  The arrays are copied.  Returns NULL when n_layers is 0, an array
+   is NULL, a size is 0, an activation is out of range, the parameter count
+   overflows size_t, or memory runs out.  Free with nn_destroy. */
 NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
                         const nn_act *acts, uint64_t seed);
 /* Frees the net and everything it owns.  NULL is allowed. */
@@ -204,8 +209,9 @@ NNDEF nn_real *nn_layer_params(nn_net *net, size_t l);
 
 /* Makes the workspace hold batches of up to B rows, so that no later call
    with B rows or fewer allocates.  nn_forward calls it for you; call it
-   yourself to allocate before a training loop.  NN_ERR_NOMEM when the
-   memory is not there (the net is unchanged). */
+   yourself to allocate before a training loop.  Growing discards the last
+   forward pass (run nn_forward again before nn_backward).  NN_ERR_NOMEM
+   when the memory is not there; the net is unchanged then. */
 NNDEF nn_result nn_reserve(nn_net *net, size_t B);
 
 /* Runs the net on a batch: x is B x nn_size(net, 0), one sample per row,
@@ -308,8 +314,6 @@ NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
 #define NN_RESTRICT
 #endif
 
-/* A real constant in the precision of nn_real: NN_R(0.5). */
-#define NN_R(x) ((nn_real)(x))
 #define NN__MAX(a, b) ((a) > (b) ? (a) : (b))
 
 #ifdef __cplusplus

@@ -37,7 +37,7 @@
 int main(void) {
     const size_t sizes[] = {N_IN, 5, 1};
     const nn_act acts[] = {NN_ACT_SIGMOID, NN_ACT_SIGMOID};
-    const nn_real lr = (nn_real)0.1;
+    const nn_real lr = NN_R(0.1);
     static nn_real X[N_SAMPLES * N_IN], y_true[N_SAMPLES];
     nn_real loss = 0;
     nn_rng rng;

@@ -36,7 +36,7 @@ int main(void) {
         if (!nn_forward(net, x, N_TRAIN)) return 1;
         nn_zero_grad(net);
         nn_backward(net, NN_LOSS_MSE, y, &loss);
-        nn_sgd_step(net, (nn_real)0.03);
+        nn_sgd_step(net, NN_R(0.03));
         if (epoch % 4000 == 0) printf("epoch %5d  train MSE %.5f\n", epoch, (double)loss);
     }
     if (!nn_forward(net, xt, N_TEST)) return 1;

@@ -25,7 +25,7 @@ int main(void) {
         if (!nn_forward(net, x, 4)) return 1;
         nn_zero_grad(net);
         nn_backward(net, NN_LOSS_BINARY_CROSS_ENTROPY, y, &loss);
-        nn_sgd_step(net, (nn_real)0.5); /* w -= 0.5 * dLoss/dw */
+        nn_sgd_step(net, NN_R(0.5)); /* w -= 0.5 * dLoss/dw */
         if (epoch % 250 == 0) printf("epoch %4d  loss %.4f\n", epoch, (double)loss);
     }
     p = nn_forward(net, x, 4);

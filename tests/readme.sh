@@ -2,6 +2,7 @@
 # The code the docs show is the code that runs:
 #  - README.md shows examples/xor.c whole, and that program's output;
 #  - the quick start at the top of nn.h compiles and learns XOR;
+#  - nn.h's table of contents matches its section banners;
 #  - LICENSE is the text at the end of nn.h.
 # Usage: sh tests/readme.sh BUILD_DIR CC     (from the repository root)
 build=${1:-build}
@@ -47,6 +48,13 @@ check "nn.h's quick start compiles" "$cc" -std=c99 -Wall -Wextra -Werror -I. \
 check "nn.h's quick start learns XOR" awk '
     { n++; want = (n == 2 || n == 3); if ((($1 + 0) > 0.5) != want) bad = 1 }
     END { exit (n != 4 || bad) }' "$tmp/quick.txt"
+
+# the table of contents at the top of nn.h lists its section banners, in order
+awk '/^   CONTENTS/ { on = 1; next }
+     on && (/^$/ || /^\*\//) { exit }
+     on { sub(/^ +/, ""); sub(/  .*/, ""); if ($0 != "license") print }' nn.h >"$tmp/toc"
+sed -n 's|^/\* ---- \(.*[^ ]\) -*$|\1|p' nn.h >"$tmp/banners"
+check "nn.h's contents match its section banners" diff "$tmp/toc" "$tmp/banners"
 
 # LICENSE holds the text that closes nn.h
 awk '/NN__IMPLEMENTATION_INCLUDED \*\// { tail = 1 }
