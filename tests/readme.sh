@@ -2,6 +2,7 @@
 # The code the docs show is the code that runs:
 #  - README.md shows examples/xor.c whole, and that program's output;
 #  - the quick start at the top of nn.h compiles and learns XOR;
+#  - every nn_ name in README.md exists in nn.h;
 #  - nn.h's table of contents matches its section banners;
 #  - LICENSE is the text at the end of nn.h.
 # Usage: sh tests/readme.sh BUILD_DIR CC     (from the repository root)
@@ -48,6 +49,13 @@ check "nn.h's quick start compiles" "$cc" -std=c99 -Wall -Wextra -Werror -I. \
 check "nn.h's quick start learns XOR" awk '
     { n++; want = (n == 2 || n == 3); if ((($1 + 0) > 0.5) != want) bad = 1 }
     END { exit (n != 4 || bad) }' "$tmp/quick.txt"
+
+# every nn_ name README.md mentions exists in nn.h
+grep -o 'nn_[a-z_0-9]*' README.md | sort -u | while read -r name; do
+    grep -q "\b$name\b" nn.h || echo "README.md names $name, which nn.h lacks"
+done >"$tmp/names"
+check "README.md names only functions nn.h has" test ! -s "$tmp/names"
+[ -s "$tmp/names" ] && cat "$tmp/names"
 
 # the table of contents at the top of nn.h lists its section banners, in order
 awk '/^   CONTENTS/ { on = 1; next }

@@ -1,6 +1,6 @@
-/* NN_MALLOC/NN_FREE are honoured, every allocation is freed, and an
-   allocation that fails at any point comes back as NULL or NN_ERR_NOMEM
-   with nothing leaked and the net still usable. */
+/* NN_MALLOC/NN_FREE and NN_ASSERT are honoured, every allocation is freed,
+   and an allocation that fails at any point comes back as NULL or
+   NN_ERR_NOMEM with nothing leaked and the net still usable. */
 #include <stdlib.h>
 
 static long t_live, t_calls, t_fail_at = -1; /* fail the call with this index */
@@ -17,8 +17,11 @@ static void t_free(void *p) {
     free(p);
 }
 
+static int t_asserts; /* misuse seen by the custom NN_ASSERT */
+
 #define NN_MALLOC(n) t_malloc(n)
 #define NN_FREE(p) t_free(p)
+#define NN_ASSERT(c) ((c) ? (void)0 : (void)t_asserts++)
 #define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
@@ -71,6 +74,24 @@ int main(void) {
     t_fail_at = -1;
     nn_destroy(net);
     CHECK(t_live == 0);
+
+    /* nn_gradcheck passes a workspace that cannot grow on as NN_ERR_NOMEM */
+    net = nn_create(2, sizes, acts, 1);
+    t_calls = 0;
+    t_fail_at = 0;
+    CHECK(nn_gradcheck(net, NN_LOSS_CROSS_ENTROPY, x, y, 2, 0, NULL, NULL) ==
+          NN_ERR_NOMEM);
+    t_fail_at = -1;
+    nn_destroy(net);
+    CHECK(t_live == 0);
+
+    /* misuse goes to the caller's NN_ASSERT: a batch of 0 rows */
+    net = nn_create(2, sizes, acts, 1);
+    nn_forward(net, x, 2);
+    CHECK(t_asserts == 0);
+    nn_forward(net, x, 0);
+    CHECK(t_asserts == 1);
+    nn_destroy(net);
 
     /* sizes that overflow are refused before anything is allocated */
     {
