@@ -6,7 +6,7 @@
    cross-entropy by plain gradient descent on all four samples at once.
 
    Build and run:  make examples && ./build/examples/xor
-   or by hand:     cc -std=c99 -I.. xor.c -lm -o xor && ./xor */
+   or by hand:     cc -O2 examples/xor.c -o xor -lm && ./xor */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
 
