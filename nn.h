@@ -684,7 +684,8 @@ static nn_real *nn__scratch(const nn_net *net, size_t k) {
 
 NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
                         const nn_act *acts, uint64_t seed) {
-    size_t n_params = 0, widths = 0, max_width = 0, head, param_bytes;
+    size_t n_params = 0, widths = 0, max_width = 0;
+    size_t head_bytes, act_bytes, param_bytes;
     nn_net *net;
     unsigned char *mem;
     if (n_layers == 0 || !sizes || !acts) return NULL;
@@ -701,19 +702,17 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
             return NULL;
         max_width = NN__MAX(max_width, sizes[l + 1]);
     }
-    /* one block: the struct, then 3 size_t arrays, then the activations */
-    if (!nn__mul(n_layers, 3, &head) || !nn__add(head, 2, &head) ||
-        !nn__mul(head, sizeof(size_t), &head) ||
-        !nn__add(head, sizeof(nn_net), &head))
+    /* one block: the struct, three size_t arrays of 3L + 2 entries in all,
+       then the L activations */
+    if (!nn__mul(n_layers, 3, &head_bytes) ||
+        !nn__add(head_bytes, 2, &head_bytes) ||
+        !nn__mul(head_bytes, sizeof(size_t), &head_bytes) ||
+        !nn__add(head_bytes, sizeof(nn_net), &head_bytes) ||
+        !nn__mul(n_layers, sizeof(nn_act), &act_bytes) ||
+        !nn__add(head_bytes, act_bytes, &head_bytes) ||
+        !nn__mul(n_params, 2 * sizeof(nn_real), &param_bytes))
         return NULL;
-    {
-        size_t act_bytes;
-        if (!nn__mul(n_layers, sizeof(nn_act), &act_bytes) ||
-            !nn__add(head, act_bytes, &act_bytes))
-            return NULL;
-        if (!nn__mul(n_params, 2 * sizeof(nn_real), &param_bytes)) return NULL;
-        mem = (unsigned char *)NN_MALLOC(act_bytes);
-    }
+    mem = (unsigned char *)NN_MALLOC(head_bytes);
     if (!mem) return NULL;
     net = (nn_net *)mem;
     memset(net, 0, sizeof *net);
