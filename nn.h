@@ -449,9 +449,9 @@ static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
 
 /* ---- activations --------------------------------------------------------
    forward:  a = f(z), over B rows of n units.
-   backward: dz = da * f'(z), elementwise, written over da (in place is
-   allowed: dz may equal da).  The derivative is taken from whichever of z
-   and a makes it cheapest and exact:
+   backward: dz = da * f'(z), elementwise; dz may be da itself (in place).
+   The derivative is taken from whichever of z and a makes it cheapest and
+   exact:
      linear      f' = 1
      sigmoid     f' = a (1 - a)             since  s' = s (1 - s)
      tanh        f' = 1 - a^2               since  tanh' = 1 - tanh^2
