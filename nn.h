@@ -449,8 +449,8 @@ static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
 
 /* ---- activations --------------------------------------------------------
    forward:  a = f(z), over B rows of n units.
-   backward: dz = da * f'(z), elementwise; dz may be da itself (in place).
-   The derivative is taken from whichever of z and a makes it cheapest and
+   backward: turns da into dz = da * f'(z) in place, in the array d.  The
+   derivative is taken from whichever of z and a makes it cheapest and
    exact:
      linear      f' = 1
      sigmoid     f' = a (1 - a)             since  s' = s (1 - s)
@@ -513,36 +513,33 @@ static void nn__act_forward(nn_real *NN_RESTRICT a,
     }
 }
 
-static void nn__act_backward(nn_real *dz, const nn_real *da,
-                             const nn_real *z, const nn_real *a, size_t B,
+static void nn__act_backward(nn_real *NN_RESTRICT d,
+                             const nn_real *NN_RESTRICT z,
+                             const nn_real *NN_RESTRICT a, size_t B,
                              size_t n, nn_act act) {
     const size_t count = B * n;
     const nn_real slope = NN_R(NN_LEAKY_RELU_SLOPE);
     switch (act) {
-    case NN_ACT_LINEAR:
-        if (dz != da) memcpy(dz, da, count * sizeof *dz);
-        break;
+    case NN_ACT_LINEAR: break; /* f' = 1: dz is da */
     case NN_ACT_SIGMOID:
-        for (size_t k = 0; k < count; k++)
-            dz[k] = da[k] * a[k] * (NN_R(1) - a[k]);
+        for (size_t k = 0; k < count; k++) d[k] *= a[k] * (NN_R(1) - a[k]);
         break;
     case NN_ACT_TANH:
-        for (size_t k = 0; k < count; k++)
-            dz[k] = da[k] * (NN_R(1) - a[k] * a[k]);
+        for (size_t k = 0; k < count; k++) d[k] *= NN_R(1) - a[k] * a[k];
         break;
     case NN_ACT_RELU:
-        for (size_t k = 0; k < count; k++) dz[k] = z[k] > 0 ? da[k] : 0;
+        for (size_t k = 0; k < count; k++) d[k] = z[k] > 0 ? d[k] : 0;
         break;
     case NN_ACT_LEAKY_RELU:
         for (size_t k = 0; k < count; k++)
-            dz[k] = z[k] > 0 ? da[k] : slope * da[k];
+            d[k] = z[k] > 0 ? d[k] : slope * d[k];
         break;
     case NN_ACT_SOFTMAX:
         for (size_t s = 0; s < B; s++) {
-            const nn_real *as = a + s * n, *das = da + s * n;
-            nn_real *dzs = dz + s * n, dot = 0;
-            for (size_t o = 0; o < n; o++) dot += das[o] * as[o];
-            for (size_t o = 0; o < n; o++) dzs[o] = as[o] * (das[o] - dot);
+            const nn_real *as = a + s * n;
+            nn_real *ds = d + s * n, dot = 0;
+            for (size_t o = 0; o < n; o++) dot += ds[o] * as[o];
+            for (size_t o = 0; o < n; o++) ds[o] = as[o] * (ds[o] - dot);
         }
         break;
     case NN_ACT_COUNT: NN_ASSERT(0 && "not an activation"); break;
@@ -912,7 +909,7 @@ NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
     switch (loss) {
     case NN_LOSS_MSE:
         nn__mse_backward(dz, a_out, y, B, n);
-        nn__act_backward(dz, dz, nn__layer_z(net, L - 1), a_out, B, n,
+        nn__act_backward(dz, nn__layer_z(net, L - 1), a_out, B, n,
                          net->acts[L - 1]);
         break;
     case NN_LOSS_CROSS_ENTROPY:
@@ -934,7 +931,7 @@ NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
             nn_real *t;
             nn__dense_backward_input(dx, dz, net->params + off, B, n_in,
                                      n_out);
-            nn__act_backward(dx, dx, nn__layer_z(net, l - 1), x, B, n_in,
+            nn__act_backward(dx, nn__layer_z(net, l - 1), x, B, n_in,
                              net->acts[l - 1]);
             t = dz;
             dz = dx;
@@ -977,6 +974,7 @@ static nn_result nn__gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
     nn_result r;
     NN_ASSERT(net && x && y && B > 0);
     if (h <= 0) h = sizeof(nn_real) == sizeof(float) ? NN_R(1e-2) : NN_R(1e-5);
+    /* refuse before zeroing the gradients: a refused call changes nothing */
     if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
     if (!nn_forward(net, x, B)) return NN_ERR_NOMEM;
     nn_zero_grad(net);

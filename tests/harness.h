@@ -44,4 +44,11 @@ static inline int th_report(void) {
 /* 1 in a double build, 0 in a float build */
 #define TH_DOUBLE (sizeof(nn_real) == sizeof(double))
 
+/* an activation's name, for messages */
+static inline const char *th_act_name(nn_act act) {
+    static const char *names[] = {"linear", "sigmoid", "tanh", "relu",
+                                  "leaky_relu", "softmax"};
+    return names[act];
+}
+
 #endif

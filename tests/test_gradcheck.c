@@ -12,11 +12,6 @@
 #define TOL (TH_DOUBLE ? 1e-6 : 5e-2)
 #define H (TH_DOUBLE ? NN_R(1e-5) : NN_R(1e-2))
 
-static const char *act_name(nn_act act) {
-    static const char *names[] = {"linear", "sigmoid", "tanh", "relu",
-                                  "leaky_relu", "softmax"};
-    return names[act];
-}
 static const char *loss_name(nn_loss loss) {
     static const char *names[] = {"mse", "cross_entropy", "binary_cross_entropy"};
     return names[loss];
@@ -113,8 +108,8 @@ static void check_all_configurations(void) {
                                            &worst) == NN_OK);
                         if (!(err <= TOL))
                             printf("depth %zu hidden %s out %s loss %s B %zu: error %g "
-                                   "at parameter %zu\n", depth, act_name((nn_act)hidden),
-                                   act_name((nn_act)out), loss_name((nn_loss)loss),
+                                   "at parameter %zu\n", depth, th_act_name((nn_act)hidden),
+                                   th_act_name((nn_act)out), loss_name((nn_loss)loss),
                                    batches[bi], err, worst);
                         CHECK(err >= 0 && err <= TOL);
                         if (err > overall) overall = err;

@@ -92,6 +92,14 @@ static void check_huge_logits(void) {
     nn_destroy(net);
 }
 
+/* loss 0, 1, 2: MSE of z taken as a, softmax CE and sigmoid BCE of logits z */
+static double loss_of(int loss, const nn_real *z, const nn_real *y, size_t B,
+                      size_t n) {
+    return loss == 0   ? nn__mse_forward(z, y, B, n)
+           : loss == 1 ? nn__softmax_ce_forward(z, y, B, n)
+                       : nn__sigmoid_bce_forward(z, y, B, n);
+}
+
 /* Each loss's backward against central differences of its forward, with
    respect to what backward differentiates: a for MSE, the logits z for the
    fused cross-entropies.  Targets are not one-hot here on purpose. */
@@ -126,14 +134,10 @@ static void check_loss_gradients(void) {
                 }
                 z[k] = z0 + (nn_real)h;
                 step = (double)z[k];
-                lp = loss == 0 ? nn__mse_forward(z, y, B, N)
-                     : loss == 1 ? nn__softmax_ce_forward(z, y, B, N)
-                                 : nn__sigmoid_bce_forward(z, y, B, N);
+                lp = loss_of(loss, z, y, B, N);
                 z[k] = z0 - (nn_real)h;
                 step -= (double)z[k];
-                lm = loss == 0 ? nn__mse_forward(z, y, B, N)
-                     : loss == 1 ? nn__softmax_ce_forward(z, y, B, N)
-                                 : nn__sigmoid_bce_forward(z, y, B, N);
+                lm = loss_of(loss, z, y, B, N);
                 z[k] = z0;
                 num = (lp - lm) / step;
                 if (fabs((double)g[k] - num) > worst[loss])
