@@ -43,6 +43,9 @@
                    [impl]   your allocator; define both or neither.
       NN_ASSERT(c) [impl]   what misuse trips (a NULL net, a shape that
                    cannot be right); default assert() from <assert.h>.
+      NN_SECONDS() [impl]   a clock in seconds, as a double, for the epoch
+                   times nn_train reports; default clock(), which counts
+                   processor time.
 
    NOTATION (used in every comment below)
       B         batch size: number of samples, one per row
@@ -66,8 +69,10 @@
       activations        forward/backward pairs
       losses             MSE; softmax + cross-entropy; sigmoid + binary CE
       network            create/destroy, workspace, forward, backward
-      gradient descent   w -= lr * dw
+      optimizers         SGD, momentum, Nesterov, Adam, AdamW, clipping
       gradient check     central differences against backward
+      evaluation         loss, accuracy, confusion matrix over a data set
+      training           nn_train: epochs, batches, schedules, early stop
       license            at the very end of the file
 */
 
@@ -112,8 +117,10 @@ extern "C" {
 typedef enum nn_result {
     NN_OK = 0,
     NN_ERR_NOMEM = -1,  /* an allocation failed, or its size overflows */
-    NN_ERR_INVALID = -2 /* an argument no net can accept, e.g. a loss that
-                           does not fit the output activation */
+    NN_ERR_INVALID = -2, /* an argument no net can accept, e.g. a loss that
+                            does not fit the output activation */
+    NN_ERR_NONFINITE = -3 /* a NaN or infinity in the data, the loss or the
+                             gradients; the step that met it was not taken */
 } nn_result;
 
 /* Activation of a layer, a = f(z), applied elementwise except softmax. */
@@ -143,6 +150,82 @@ typedef enum nn_loss {
     NN_LOSS_COUNT /* number of losses, not a loss */
 } nn_loss;
 
+/* Optimizer: how nn_step turns gradients into a change of the weights.
+   Each follows torch.optim step for step (see nn_step). */
+typedef enum nn_opt_kind {
+    NN_OPT_SGD = 0, /* gradient descent, optionally with momentum */
+    NN_OPT_ADAM,    /* Adam, Kingma & Ba (2015); weight decay as L2 */
+    NN_OPT_ADAMW,   /* Adam with decoupled weight decay, Loshchilov &
+                       Hutter (2019) */
+    NN_OPT_COUNT    /* number of optimizers, not an optimizer */
+} nn_opt_kind;
+
+/* An optimizer and its hyperparameters.  Start from nn_opt_sgd,
+   nn_opt_adam or nn_opt_adamw and change fields as needed. */
+typedef struct nn_opt {
+    nn_opt_kind kind;
+    double lr;           /* learning rate, >= 0 */
+    double momentum;     /* SGD: mu in [0, 1); 0 turns momentum off */
+    int nesterov;        /* SGD: nonzero for Nesterov momentum */
+    double weight_decay; /* lambda >= 0.  SGD and Adam: L2, lambda * w is
+                            added to the gradient; AdamW: decoupled, the
+                            weights shrink by lr * lambda * w each step */
+    double beta1, beta2; /* Adam, AdamW: decay of the first and second
+                            moment averages, in [0, 1) */
+    double eps;          /* Adam, AdamW: added to sqrt(v), > 0 */
+} nn_opt;
+
+/* Learning-rate schedule of nn_train; epoch e counts from 0. */
+typedef enum nn_schedule {
+    NN_SCHEDULE_CONSTANT = 0, /* lr */
+    NN_SCHEDULE_STEP,   /* lr * gamma^floor(e / step_epochs) (StepLR) */
+    NN_SCHEDULE_COSINE, /* lr_min + (lr - lr_min) (1 + cos(pi e / epochs)) / 2
+                           (CosineAnnealingLR with T_max = epochs) */
+    NN_SCHEDULE_COUNT   /* number of schedules, not a schedule */
+} nn_schedule;
+
+/* What nn_train tells its callbacks. */
+typedef struct nn_train_info {
+    size_t epoch;        /* the current epoch, 1 .. epochs */
+    size_t epochs;       /* epochs asked for */
+    size_t done;         /* samples of this epoch trained on so far */
+    size_t n;            /* samples in an epoch */
+    double train_loss;   /* mean loss of this epoch's batches so far, each
+                            taken before its step */
+    double lr;           /* this epoch's learning rate */
+    double seconds;      /* since the epoch began (NN_SECONDS) */
+    int has_val;         /* 1 when the two val_ fields below are set: at
+                            the end of an epoch, with a validation set */
+    double val_loss;     /* loss on the validation set after the epoch */
+    double val_accuracy; /* accuracy on it, as nn_evaluate counts it */
+} nn_train_info;
+
+/* A callback of nn_train.  Return 0 to go on, nonzero to stop training. */
+typedef int (*nn_train_fn)(const nn_train_info *info, void *user);
+
+/* How nn_train trains.  Start from nn_train_defaults and change fields. */
+typedef struct nn_train_config {
+    nn_loss loss;         /* the loss to minimize */
+    nn_opt opt;           /* optimizer; opt.lr is the base learning rate */
+    size_t epochs;        /* passes over the training set */
+    size_t batch_size;    /* samples per step, >= 1; the last batch of an
+                             epoch may be smaller */
+    int shuffle;          /* nonzero: a new random order every epoch */
+    nn_schedule schedule; /* learning rate per epoch */
+    size_t step_epochs;   /* NN_SCHEDULE_STEP: epochs between decays */
+    double gamma;         /* NN_SCHEDULE_STEP: factor of each decay */
+    double lr_min;        /* NN_SCHEDULE_COSINE: the final learning rate */
+    double clip_norm;     /* > 0: clip the gradient's global norm to this
+                             before each step (nn_clip_grad_norm) */
+    size_t patience;      /* > 0: early stopping; see nn_train */
+    const nn_real *val_x; /* optional validation set, val_n rows; NULL */
+    const nn_real *val_y; /*   for none */
+    size_t val_n;
+    nn_train_fn on_epoch; /* optional: called after every epoch */
+    nn_train_fn on_batch; /* optional: called after every step */
+    void *user;           /* passed to the callbacks */
+} nn_train_config;
+
 /* A network: its sizes, activations, parameters, gradients, random
    generator and workspace.  Opaque; use the functions below.  Nets share
    nothing, so two threads may use two nets; one net is one thread's at a
@@ -170,6 +253,12 @@ NNDEF void nn_rng_seed(nn_rng *rng, uint64_t seed);
 NNDEF uint32_t nn_rng_u32(nn_rng *rng);
 /* A uniform double in [0, 1) with 53 random bits (two nn_rng_u32 calls). */
 NNDEF double nn_rng_uniform(nn_rng *rng);
+/* A uniform integer in [0, bound), bound >= 1, without modulo bias. */
+NNDEF size_t nn_rng_below(nn_rng *rng, size_t bound);
+/* Fills idx with a uniformly random order of 0 .. n-1: the identity, then
+   the Fisher-Yates shuffle (for i = n-1 down to 1, swap idx[i] with
+   idx[nn_rng_below(rng, i + 1)]). */
+NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n);
 
 /* ---- create and destroy ------------------------------------------------ */
 
@@ -194,6 +283,9 @@ NNDEF size_t nn_layer_count(const nn_net *net);
 NNDEF size_t nn_size(const nn_net *net, size_t i);
 /* Activation of layer l, l = 0 .. L-1. */
 NNDEF nn_act nn_layer_act(const nn_net *net, size_t l);
+/* The net's random generator: nn_create seeded it and drew the initial
+   weights from it; nn_train draws each epoch's order from it. */
+NNDEF nn_rng *nn_net_rng(nn_net *net);
 
 /* Parameters.  All of them sit in one contiguous array owned by the net:
    layer 0's W (n_out x n_in, row-major), then layer 0's b (n_out), then
@@ -228,6 +320,17 @@ NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B);
 NNDEF nn_result nn_compute_loss(const nn_net *net, nn_loss loss,
                                 const nn_real *y, nn_real *out);
 
+/* Class weights for NN_LOSS_CROSS_ENTROPY, for data where some classes are
+   rare: w has nn_size(net, L) entries, w_o >= 0, and is copied.  With
+   them every loss and gradient of the net uses
+      Loss = sum_s sum_o w_o y_so (-log a_so) / sum_s sum_o w_o y_so
+   a weighted mean, which for one-hot targets is PyTorch's
+   CrossEntropyLoss(weight=w); a batch whose weights sum to 0 has loss 0 and
+   gradient 0.  NULL removes the weights.  NN_ERR_INVALID when a weight is
+   negative, NaN or infinite; nothing changes then.  The other losses
+   ignore the weights. */
+NNDEF nn_result nn_set_class_weights(nn_net *net, const nn_real *w);
+
 /* ---- backward ---------------------------------------------------------- */
 
 /* Sets every gradient to zero. */
@@ -241,10 +344,41 @@ NNDEF void nn_zero_grad(nn_net *net);
 NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
                             nn_real *out);
 
-/* ---- gradient descent -------------------------------------------------- */
+/* ---- optimizers -------------------------------------------------------- */
 
-/* One step of plain gradient descent: w -= lr * dw for every parameter. */
+/* One step of plain gradient descent: w -= lr * dw for every parameter.
+   The simplest optimizer; it keeps no state and checks nothing. */
 NNDEF void nn_sgd_step(nn_net *net, nn_real lr);
+
+/* Optimizers with their PyTorch defaults: SGD with no momentum and no
+   decay; Adam and AdamW with beta1 0.9, beta2 0.999, eps 1e-8; AdamW with
+   the weight decay given (PyTorch's default is 0.01). */
+NNDEF nn_opt nn_opt_sgd(double lr);
+NNDEF nn_opt nn_opt_adam(double lr);
+NNDEF nn_opt nn_opt_adamw(double lr, double weight_decay);
+
+/* One optimizer step from the gradients in nn_grads, as torch.optim does
+   it, for each parameter w with gradient g (t counts steps from 1):
+     SGD:   g += lambda w;  m = mu m + g;  g = nesterov ? g + mu m : m
+            (m only when mu > 0);  w -= lr g
+     Adam:  g += lambda w;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+            w -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+     AdamW: w -= lr lambda w, then Adam with lambda = 0
+   The state (m, v, t) lives in the net, one m and one v per parameter in
+   the layout of nn_params; the first call allocates it (NN_ERR_NOMEM when
+   it cannot), and a call with another kind of optimizer than the last
+   starts it afresh.  NN_ERR_NONFINITE when a gradient is NaN or infinite:
+   nothing changes then, not the weights and not the state. */
+NNDEF nn_result nn_step(nn_net *net, const nn_opt *opt);
+/* Forgets the optimizer state: m = v = 0, t = 0, as a new optimizer. */
+NNDEF void nn_opt_reset(nn_net *net);
+
+/* Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_):
+   norm = sqrt(sum_k g_k^2) over all parameters; when norm > max_norm every
+   g_k is multiplied by max_norm / (norm + 1e-6).  Returns the norm before
+   clipping; when it is not finite the gradients are left alone (nn_step
+   will refuse them). */
+NNDEF double nn_clip_grad_norm(nn_net *net, double max_norm);
 
 /* ---- gradient check ---------------------------------------------------- */
 
@@ -264,6 +398,62 @@ NNDEF void nn_sgd_step(nn_net *net, nn_real lr);
 NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
                              const nn_real *y, size_t B, nn_real h,
                              double *max_rel_err, size_t *worst);
+
+/* ---- evaluation -------------------------------------------------------- */
+
+/* The class of a row of outputs or targets: the index of its largest entry
+   (the first, on a tie); with a single output, 1 when it is > 0.5, else 0.
+   The evaluation functions run the net on n samples x (n rows) in batches
+   as large as the workspace already holds (256 rows when it is empty), so
+   they overwrite the last forward pass; they fail like nn_forward. */
+
+/* The classes the net predicts for the n rows of x, into classes[n]. */
+NNDEF nn_result nn_classify(nn_net *net, const nn_real *x, size_t n,
+                            size_t *classes);
+/* The loss over the whole set (the mean over all of it, as if it were one
+   batch) into *loss, and the fraction of rows whose predicted class is the
+   class of y's row into *accuracy; either may be NULL.  NN_ERR_INVALID
+   when the loss does not fit the output activation. */
+NNDEF nn_result nn_evaluate(nn_net *net, nn_loss loss, const nn_real *x,
+                            const nn_real *y, size_t n, double *loss_out,
+                            double *accuracy);
+/* Counts of (true class, predicted class) into counts, a K x K array with
+   K = nn_size(net, L), or 2 for a single output: counts[t * K + p] is the
+   number of rows of class t predicted as p.  Zeroes counts first. */
+NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
+                                    const nn_real *y, size_t n,
+                                    size_t *counts);
+
+/* ---- training ---------------------------------------------------------- */
+
+/* The defaults: Adam with learning rate 1e-3, batches of 32, 100 epochs,
+   shuffled every epoch, constant learning rate (step decay by 0.1 every 30
+   epochs, or cosine down to 0, when the schedule is changed), no clipping,
+   no early stopping, no validation set, no callbacks. */
+NNDEF nn_train_config nn_train_defaults(nn_loss loss);
+
+/* Trains the net on n samples: x is n x nn_size(net, 0), y is
+   n x nn_size(net, L).  Each epoch visits the samples in the order of
+   nn_rng_permutation on the net's generator (or in order, without
+   shuffle), in batches of cfg->batch_size, and for each batch runs
+   nn_forward, nn_zero_grad, nn_backward, nn_clip_grad_norm (when
+   clip_norm > 0) and nn_step at the epoch's learning rate.  The same seed
+   gives the same run.  After each epoch it evaluates the validation set
+   (when there is one) and calls on_epoch.
+   Early stopping (patience > 0) watches the validation loss, or the
+   epoch's training loss without a validation set; after `patience` epochs
+   without a new lowest value it stops, and when training ends for any
+   reason but an error the net gets back the weights of its best epoch.
+   Everything it needs (workspace, optimizer state, batch and best-weight
+   copies) is allocated before the first epoch, NN_ERR_NOMEM when that
+   fails, the net unchanged.  NN_ERR_INVALID when the loss does not fit
+   the output activation.  NN_ERR_NONFINITE when x, y or the validation
+   set hold a NaN or infinity (nothing trained), or a batch's loss or
+   gradient is not finite: training ends there, and the weights are those
+   after the last good step.  The optimizer state carries over between
+   calls; nn_opt_reset starts afresh. */
+NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
+                         const nn_real *x, const nn_real *y, size_t n);
 
 #ifdef __cplusplus
 }
@@ -314,7 +504,16 @@ NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
 #define NN_RESTRICT
 #endif
 
+/* The clock nn_train reports epoch times with, in seconds.  clock() is
+   processor time, which is wall time for one thread; define NN_SECONDS()
+   as a wall clock of your platform when you run threads. */
+#ifndef NN_SECONDS
+#include <time.h>
+#define NN_SECONDS() ((double)clock() / (double)CLOCKS_PER_SEC)
+#endif
+
 #define NN__MAX(a, b) ((a) > (b) ? (a) : (b))
+#define NN__MIN(a, b) ((a) < (b) ? (a) : (b))
 
 #ifdef __cplusplus
 extern "C" {
@@ -332,10 +531,18 @@ static nn_real nn__exp(nn_real x) {
     return sizeof(nn_real) == sizeof(float) ? (nn_real)expf((float)x)
                                             : (nn_real)exp((double)x);
 }
+static nn_real nn__sqrt(nn_real x) {
+    return sizeof(nn_real) == sizeof(float) ? (nn_real)sqrtf((float)x)
+                                            : (nn_real)sqrt((double)x);
+}
 static nn_real nn__tanh(nn_real x) {
     return sizeof(nn_real) == sizeof(float) ? (nn_real)tanhf((float)x)
                                             : (nn_real)tanh((double)x);
 }
+
+/* 1 for a finite number, 0 for NaN and infinities: x - x is NaN for
+   both (this needs IEEE arithmetic, so no -ffast-math). */
+static int nn__finite(double x) { return x - x == 0; }
 
 /* a * b and a + b in size_t, or 0 when the result would overflow. */
 static int nn__mul(size_t a, size_t b, size_t *r) {
@@ -354,6 +561,7 @@ NNDEF const char *nn_result_string(nn_result r) {
     case NN_OK: return "ok";
     case NN_ERR_NOMEM: return "out of memory";
     case NN_ERR_INVALID: return "invalid argument";
+    case NN_ERR_NONFINITE: return "NaN or infinity in data, loss or gradient";
     }
     return "unknown error";
 }
@@ -387,6 +595,35 @@ NNDEF double nn_rng_uniform(nn_rng *rng) {
     uint64_t hi = nn_rng_u32(rng) >> 5;
     uint64_t lo = nn_rng_u32(rng) >> 6;
     return (double)(hi * 67108864u + lo) * (1.0 / 9007199254740992.0);
+}
+
+NNDEF size_t nn_rng_below(nn_rng *rng, size_t bound) {
+    /* r % bound is uniform only over whole multiples of bound, so draw
+       again below 2^k mod bound, the leftover part of the range */
+    NN_ASSERT(rng && bound >= 1);
+    if ((uint64_t)bound <= UINT32_MAX) {
+        const uint32_t b = (uint32_t)bound, skip = (0u - b) % b;
+        uint32_t r;
+        do r = nn_rng_u32(rng);
+        while (r < skip);
+        return (size_t)(r % b);
+    } else {
+        const uint64_t b = (uint64_t)bound, skip = (0u - b) % b;
+        uint64_t r;
+        do r = (uint64_t)nn_rng_u32(rng) << 32 | nn_rng_u32(rng);
+        while (r < skip);
+        return (size_t)(r % b);
+    }
+}
+
+NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
+    NN_ASSERT(rng && (idx || n == 0));
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+    for (size_t i = n; i-- > 1;) {
+        const size_t j = nn_rng_below(rng, i + 1), t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+    }
 }
 
 /* ---- matrix kernels -----------------------------------------------------
@@ -565,6 +802,12 @@ static void nn__act_backward(nn_real *NN_RESTRICT d,
                 = (1/B) (a_k sum_o y_o - y_k)
    which is (a - y) / B whenever a row of y sums to 1 (one-hot or a
    distribution).  The library uses the exact form a * sum(y) - y.
+   With class weights c, each term y_o is weighted by c_o and the mean is
+   taken over the weight instead of over B:
+     Loss       = sum_s sum_o c_o y_o (-log a_o) / W,  W = sum_s sum_o c_o y_o
+     dLoss/dz_k = (a_k sum_o c_o y_o - c_k y_k) / W
+   (W does not depend on the weights of the net, so it passes through the
+   derivative unchanged).
 
    Sigmoid + binary cross-entropy, from the logits z of a sigmoid layer,
    N = B * n:
@@ -573,7 +816,10 @@ static void nn__act_backward(nn_real *NN_RESTRICT d,
    (since log a = -log(1 + e^-z) and log(1 - a) = -z - log(1 + e^-z);
    folding in |z| keeps e^-|z| <= 1, so nothing overflows).  Backward: with
    a' = a (1 - a), dLoss/dz = (-y/a + (1-y)/(1-a)) a (1 - a) / N
-                            = (a - y) / N. */
+                            = (a - y) / N.
+
+   The forward functions return the sum; the caller divides by the count
+   N, B or W, so that batches can also be added up into one mean. */
 
 static double nn__mse_forward(const nn_real *a, const nn_real *y, size_t B,
                               size_t n) {
@@ -583,7 +829,7 @@ static double nn__mse_forward(const nn_real *a, const nn_real *y, size_t B,
         double d = (double)a[k] - (double)y[k];
         sum += d * d;
     }
-    return sum / (double)count;
+    return sum;
 }
 
 static void nn__mse_backward(nn_real *da, const nn_real *a, const nn_real *y,
@@ -593,8 +839,9 @@ static void nn__mse_backward(nn_real *da, const nn_real *a, const nn_real *y,
     for (size_t k = 0; k < count; k++) da[k] = scale * (a[k] - y[k]);
 }
 
+/* c is the class weights, or NULL for weight 1 everywhere */
 static double nn__softmax_ce_forward(const nn_real *z, const nn_real *y,
-                                     size_t B, size_t n) {
+                                     const nn_real *c, size_t B, size_t n) {
     double sum = 0;
     for (size_t s = 0; s < B; s++) {
         const nn_real *zs = z + s * n, *ys = y + s * n;
@@ -603,20 +850,34 @@ static double nn__softmax_ce_forward(const nn_real *z, const nn_real *y,
         for (size_t o = 0; o < n; o++) se += exp((double)zs[o] - m);
         lse = m + log(se); /* log sum_k e^z_k */
         for (size_t o = 0; o < n; o++)
-            sum -= (double)ys[o] * ((double)zs[o] - lse);
+            sum -= (c ? (double)c[o] : 1.0) * (double)ys[o] *
+                   ((double)zs[o] - lse);
     }
-    return sum / (double)B;
+    return sum;
+}
+
+/* what the cross-entropy sum is divided by: B, or W with class weights */
+static double nn__softmax_ce_count(const nn_real *y, const nn_real *c,
+                                   size_t B, size_t n) {
+    double W = 0;
+    if (!c) return (double)B;
+    for (size_t s = 0; s < B; s++)
+        for (size_t o = 0; o < n; o++)
+            W += (double)c[o] * (double)y[s * n + o];
+    return W;
 }
 
 static void nn__softmax_ce_backward(nn_real *dz, const nn_real *a,
-                                    const nn_real *y, size_t B, size_t n) {
-    const nn_real scale = NN_R(1) / (nn_real)B;
+                                    const nn_real *y, const nn_real *c,
+                                    size_t B, size_t n) {
+    const double count = nn__softmax_ce_count(y, c, B, n);
+    const nn_real scale = count > 0 ? (nn_real)(1.0 / count) : 0;
     for (size_t s = 0; s < B; s++) {
         const nn_real *as = a + s * n, *ys = y + s * n;
         nn_real *dzs = dz + s * n, ysum = 0;
-        for (size_t o = 0; o < n; o++) ysum += ys[o];
+        for (size_t o = 0; o < n; o++) ysum += (c ? c[o] : NN_R(1)) * ys[o];
         for (size_t o = 0; o < n; o++)
-            dzs[o] = scale * (as[o] * ysum - ys[o]);
+            dzs[o] = scale * (as[o] * ysum - (c ? c[o] : NN_R(1)) * ys[o]);
     }
 }
 
@@ -628,7 +889,7 @@ static double nn__sigmoid_bce_forward(const nn_real *z, const nn_real *y,
         double zk = (double)z[k];
         sum += NN__MAX(zk, 0.0) - zk * (double)y[k] + log1p(exp(-fabs(zk)));
     }
-    return sum / (double)count;
+    return sum;
 }
 
 static void nn__sigmoid_bce_backward(nn_real *dz, const nn_real *a,
@@ -641,7 +902,9 @@ static void nn__sigmoid_bce_backward(nn_real *dz, const nn_real *a,
 /* ---- network ------------------------------------------------------------
    The net owns three blocks of memory:
      the net itself, with sizes, acts and per-layer offsets behind it;
-     params and grads, 2 * n_params reals, in the layout nn_params describes;
+     params and grads, 2 * n_params reals, in the layout nn_params
+     describes, and then the class weights of the output layer;
+     from the first nn_step on, the optimizer state: m and v, 2 * n_params;
      the workspace, for `capacity` rows: a copy of the input x, then z and a
      of every layer, then two scratch arrays of the widest layer that
      backward passes the gradient through.
@@ -657,6 +920,12 @@ struct nn_net {
     size_t n_params;      /* length of params and of grads */
     nn_real *params;      /* every W and b; grads follows it in one block */
     nn_real *grads;       /* dLoss/dparams, same layout */
+    nn_real *class_weights; /* sizes[L] weights for cross-entropy */
+    int weighted;           /* whether class_weights are in use */
+    nn_real *opt_m;       /* optimizer state, n_params each, or NULL */
+    nn_real *opt_v;
+    uint64_t opt_t;       /* steps since the state was reset */
+    nn_opt_kind opt_kind; /* the optimizer the state is for */
     size_t max_width;     /* widest layer output (scratch row length) */
     size_t capacity;      /* rows the workspace holds; 0 before the first */
     size_t batch;         /* rows of the last nn_forward; 0 before it */
@@ -707,7 +976,9 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
         !nn__add(head_bytes, sizeof(nn_net), &head_bytes) ||
         !nn__mul(n_layers, sizeof(nn_act), &act_bytes) ||
         !nn__add(head_bytes, act_bytes, &head_bytes) ||
-        !nn__mul(n_params, 2 * sizeof(nn_real), &param_bytes))
+        !nn__mul(n_params, 2, &param_bytes) ||
+        !nn__add(param_bytes, sizes[n_layers], &param_bytes) ||
+        !nn__mul(param_bytes, sizeof(nn_real), &param_bytes))
         return NULL;
     mem = (unsigned char *)NN_MALLOC(head_bytes);
     if (!mem) return NULL;
@@ -726,6 +997,8 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
         return NULL;
     }
     net->grads = net->params + n_params;
+    net->class_weights = net->grads + n_params;
+    net->opt_kind = NN_OPT_COUNT; /* no state yet */
 
     memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
     memcpy(net->acts, acts, n_layers * sizeof *acts);
@@ -759,6 +1032,7 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
 NNDEF void nn_destroy(nn_net *net) {
     if (!net) return;
     NN_FREE(net->work);
+    NN_FREE(net->opt_m);
     NN_FREE(net->params);
     NN_FREE(net);
 }
@@ -776,6 +1050,11 @@ NNDEF size_t nn_size(const nn_net *net, size_t i) {
 NNDEF nn_act nn_layer_act(const nn_net *net, size_t l) {
     NN_ASSERT(net && l < net->n_layers);
     return net->acts[l];
+}
+
+NNDEF nn_rng *nn_net_rng(nn_net *net) {
+    NN_ASSERT(net);
+    return &net->rng;
 }
 
 NNDEF size_t nn_param_count(const nn_net *net) {
@@ -856,15 +1135,19 @@ static nn_result nn__loss_fits(const nn_net *net, nn_loss loss) {
     return NN_ERR_INVALID;
 }
 
-/* The loss of the last forward pass, in double; the pairing is checked. */
-static double nn__loss_value(const nn_net *net, nn_loss loss,
-                             const nn_real *y) {
+/* The loss of the last forward pass as a sum, in double, and what to
+   divide it by in *count; the pairing must have been checked. */
+static double nn__loss_sum(const nn_net *net, nn_loss loss, const nn_real *y,
+                           double *count) {
     const size_t L = net->n_layers, B = net->batch, n = net->sizes[L];
+    const nn_real *c = net->weighted ? net->class_weights : NULL;
+    *count = (double)(B * n);
     switch (loss) {
     case NN_LOSS_MSE:
         return nn__mse_forward(nn__layer_a(net, L - 1), y, B, n);
     case NN_LOSS_CROSS_ENTROPY:
-        return nn__softmax_ce_forward(nn__layer_z(net, L - 1), y, B, n);
+        *count = nn__softmax_ce_count(y, c, B, n);
+        return nn__softmax_ce_forward(nn__layer_z(net, L - 1), y, c, B, n);
     case NN_LOSS_BINARY_CROSS_ENTROPY:
         return nn__sigmoid_bce_forward(nn__layer_z(net, L - 1), y, B, n);
     case NN_LOSS_COUNT: break;
@@ -873,11 +1156,32 @@ static double nn__loss_value(const nn_net *net, nn_loss loss,
     return 0;
 }
 
+/* The mean loss of the last forward pass. */
+static double nn__loss_value(const nn_net *net, nn_loss loss,
+                             const nn_real *y) {
+    double count, sum = nn__loss_sum(net, loss, y, &count);
+    return count > 0 ? sum / count : 0;
+}
+
 NNDEF nn_result nn_compute_loss(const nn_net *net, nn_loss loss,
                                 const nn_real *y, nn_real *out) {
     NN_ASSERT(net && y && out && net->batch > 0);
     if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
     *out = (nn_real)nn__loss_value(net, loss, y);
+    return NN_OK;
+}
+
+NNDEF nn_result nn_set_class_weights(nn_net *net, const nn_real *w) {
+    const size_t n = net ? net->sizes[net->n_layers] : 0;
+    NN_ASSERT(net);
+    if (!w) {
+        net->weighted = 0;
+        return NN_OK;
+    }
+    for (size_t o = 0; o < n; o++)
+        if (!nn__finite((double)w[o]) || w[o] < 0) return NN_ERR_INVALID;
+    memcpy(net->class_weights, w, n * sizeof *w);
+    net->weighted = 1;
     return NN_OK;
 }
 
@@ -913,7 +1217,9 @@ NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
                          net->acts[L - 1]);
         break;
     case NN_LOSS_CROSS_ENTROPY:
-        nn__softmax_ce_backward(dz, a_out, y, B, n);
+        nn__softmax_ce_backward(dz, a_out, y,
+                                net->weighted ? net->class_weights : NULL, B,
+                                n);
         break;
     case NN_LOSS_BINARY_CROSS_ENTROPY:
         nn__sigmoid_bce_backward(dz, a_out, y, B, n);
@@ -941,14 +1247,150 @@ NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
     return NN_OK;
 }
 
-/* ---- gradient descent ---------------------------------------------------
+/* ---- optimizers ---------------------------------------------------------
    The loss falls fastest against the gradient, so a small step that way
-   lowers it:  w -= lr * dLoss/dw. */
+   lowers it:  w -= lr * dLoss/dw.  That is all of plain gradient descent.
+   The others change the step, each parameter on its own (g is its
+   gradient, t the step count from 1, lambda the weight decay):
+   - L2 weight decay adds lambda/2 w^2 to the loss, so lambda w to g: it
+     pulls unused weights to zero.
+   - Momentum keeps a running sum of past steps, m = mu m + g, and steps
+     along m: a valley's steep walls cancel out in m while its gentle floor
+     adds up, so a ravine is crossed faster.  Nesterov steps along
+     g + mu m, a look at where the momentum is about to carry w.
+   - Adam divides the average gradient m by the root of the average squared
+     gradient v, so every parameter moves about lr per step whatever the
+     scale of its gradient.  m and v start at 0, which biases them towards
+     0 early on; dividing by 1 - beta^t undoes that exactly for a constant
+     gradient.
+   - AdamW shrinks the weights directly, w -= lr lambda w, instead of adding
+     lambda w to g: in Adam that L2 term would be divided by sqrt(v) and so
+     decay large-gradient weights less, which is not what decay means.
+   These are torch.optim's SGD (dampening 0), Adam and AdamW (amsgrad off),
+   term for term. */
 
 NNDEF void nn_sgd_step(nn_net *net, nn_real lr) {
     NN_ASSERT(net);
     for (size_t k = 0; k < net->n_params; k++)
         net->params[k] -= lr * net->grads[k];
+}
+
+NNDEF nn_opt nn_opt_sgd(double lr) {
+    nn_opt opt;
+    memset(&opt, 0, sizeof opt);
+    opt.kind = NN_OPT_SGD;
+    opt.lr = lr;
+    opt.beta1 = 0.9;
+    opt.beta2 = 0.999;
+    opt.eps = 1e-8;
+    return opt;
+}
+
+NNDEF nn_opt nn_opt_adam(double lr) {
+    nn_opt opt = nn_opt_sgd(lr);
+    opt.kind = NN_OPT_ADAM;
+    return opt;
+}
+
+NNDEF nn_opt nn_opt_adamw(double lr, double weight_decay) {
+    nn_opt opt = nn_opt_sgd(lr);
+    opt.kind = NN_OPT_ADAMW;
+    opt.weight_decay = weight_decay;
+    return opt;
+}
+
+NNDEF void nn_opt_reset(nn_net *net) {
+    NN_ASSERT(net);
+    if (net->opt_m)
+        memset(net->opt_m, 0, 2 * net->n_params * sizeof *net->opt_m);
+    net->opt_t = 0;
+}
+
+/* Allocates the optimizer state once (its size was checked by nn_create,
+   which allocated as much for params and grads). */
+static nn_result nn__opt_alloc(nn_net *net) {
+    if (net->opt_m) return NN_OK;
+    net->opt_m = (nn_real *)NN_MALLOC(2 * net->n_params * sizeof(nn_real));
+    if (!net->opt_m) return NN_ERR_NOMEM;
+    net->opt_v = net->opt_m + net->n_params;
+    nn_opt_reset(net);
+    return NN_OK;
+}
+
+static void nn__sgd_update(nn_net *net, const nn_opt *opt) {
+    const nn_real lr = (nn_real)opt->lr, mu = (nn_real)opt->momentum;
+    const nn_real lambda = (nn_real)opt->weight_decay;
+    nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
+    const nn_real *NN_RESTRICT grad = net->grads;
+    for (size_t k = 0; k < net->n_params; k++) {
+        nn_real g = grad[k] + lambda * w[k];
+        if (mu != 0) {
+            /* m starts at 0, so the first step sets m = g, as in PyTorch */
+            m[k] = mu * m[k] + g;
+            g = opt->nesterov ? g + mu * m[k] : m[k];
+        }
+        w[k] -= lr * g;
+    }
+}
+
+static void nn__adam_update(nn_net *net, const nn_opt *opt) {
+    const double t = (double)net->opt_t;
+    /* the bias corrections, in double: beta2^t stays near 1 for long */
+    const nn_real b1 = (nn_real)opt->beta1, b2 = (nn_real)opt->beta2;
+    const nn_real c1 = (nn_real)(1.0 - opt->beta1);
+    const nn_real c2 = (nn_real)(1.0 - opt->beta2);
+    const nn_real step = (nn_real)(opt->lr / (1.0 - pow(opt->beta1, t)));
+    const nn_real root2 = (nn_real)sqrt(1.0 - pow(opt->beta2, t));
+    const nn_real eps = (nn_real)opt->eps;
+    const int decoupled = opt->kind == NN_OPT_ADAMW;
+    const nn_real l2 = decoupled ? 0 : (nn_real)opt->weight_decay;
+    const nn_real shrink = (nn_real)(1.0 - opt->lr * opt->weight_decay);
+    nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
+    nn_real *NN_RESTRICT v = net->opt_v;
+    const nn_real *NN_RESTRICT grad = net->grads;
+    for (size_t k = 0; k < net->n_params; k++) {
+        const nn_real g = grad[k] + l2 * w[k];
+        if (decoupled) w[k] *= shrink;
+        m[k] = b1 * m[k] + c1 * g;
+        v[k] = b2 * v[k] + c2 * g * g;
+        /* lr m^ / (sqrt(v^) + eps) with m^ = m / (1 - b1^t) and
+           v^ = v / (1 - b2^t), arranged as PyTorch does */
+        w[k] -= step * m[k] / (nn__sqrt(v[k]) / root2 + eps);
+    }
+}
+
+NNDEF nn_result nn_step(nn_net *net, const nn_opt *opt) {
+    nn_result r;
+    NN_ASSERT(net && opt);
+    NN_ASSERT((int)opt->kind >= 0 && opt->kind < NN_OPT_COUNT);
+    NN_ASSERT(opt->lr >= 0 && opt->weight_decay >= 0);
+    for (size_t k = 0; k < net->n_params; k++)
+        if (!nn__finite((double)net->grads[k])) return NN_ERR_NONFINITE;
+    r = nn__opt_alloc(net);
+    if (r != NN_OK) return r;
+    if (opt->kind != net->opt_kind) {
+        nn_opt_reset(net);
+        net->opt_kind = opt->kind;
+    }
+    net->opt_t++;
+    if (opt->kind == NN_OPT_SGD)
+        nn__sgd_update(net, opt);
+    else
+        nn__adam_update(net, opt);
+    return NN_OK;
+}
+
+NNDEF double nn_clip_grad_norm(nn_net *net, double max_norm) {
+    double sum = 0, norm;
+    NN_ASSERT(net && max_norm > 0);
+    for (size_t k = 0; k < net->n_params; k++)
+        sum += (double)net->grads[k] * (double)net->grads[k];
+    norm = sqrt(sum);
+    if (nn__finite(norm) && norm > max_norm) {
+        const nn_real scale = (nn_real)(max_norm / (norm + 1e-6));
+        for (size_t k = 0; k < net->n_params; k++) net->grads[k] *= scale;
+    }
+    return norm;
 }
 
 /* ---- gradient check -----------------------------------------------------
@@ -1010,6 +1452,244 @@ NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
                              double *max_rel_err, size_t *worst) {
     return nn__gradcheck(net, loss, x, y, B, h, nn_backward, max_rel_err,
                          worst);
+}
+
+/* ---- evaluation ---------------------------------------------------------
+   Running a trained net over a data set, in batches that fit the
+   workspace, and counting what it gets right. */
+
+static size_t nn__class(const nn_real *v, size_t n) {
+    size_t best = 0;
+    if (n == 1) return v[0] > NN_R(0.5) ? 1 : 0;
+    for (size_t o = 1; o < n; o++)
+        if (v[o] > v[best]) best = o;
+    return best;
+}
+
+/* One pass over n rows.  Adds the loss sum and count (when sum is not
+   NULL; y given), the number of rows whose class matches y's (correct),
+   the predicted classes (classes) and the confusion counts (counts). */
+static nn_result nn__eval(nn_net *net, nn_loss loss, const nn_real *x,
+                          const nn_real *y, size_t n, double *sum,
+                          double *count, size_t *correct, size_t *classes,
+                          size_t *counts) {
+    const size_t n_in = net->sizes[0], n_out = net->sizes[net->n_layers];
+    const size_t K = n_out > 1 ? n_out : 2;
+    const size_t B = NN__MIN(n, net->capacity ? net->capacity : 256);
+    for (size_t start = 0; start < n; start += B) {
+        const size_t b = NN__MIN(B, n - start);
+        const nn_real *yb = y ? y + start * n_out : NULL;
+        const nn_real *a = nn_forward(net, x + start * n_in, b);
+        if (!a) return NN_ERR_NOMEM;
+        if (sum) {
+            double c;
+            *sum += nn__loss_sum(net, loss, yb, &c);
+            *count += c;
+        }
+        for (size_t s = 0; s < b; s++) {
+            const size_t p = nn__class(a + s * n_out, n_out);
+            if (classes) classes[start + s] = p;
+            if (yb) {
+                const size_t t = nn__class(yb + s * n_out, n_out);
+                if (correct) *correct += t == p;
+                if (counts) counts[t * K + p]++;
+            }
+        }
+    }
+    return NN_OK;
+}
+
+NNDEF nn_result nn_classify(nn_net *net, const nn_real *x, size_t n,
+                            size_t *classes) {
+    NN_ASSERT(net && x && classes);
+    return nn__eval(net, NN_LOSS_MSE, x, NULL, n, NULL, NULL, NULL, classes,
+                    NULL);
+}
+
+NNDEF nn_result nn_evaluate(nn_net *net, nn_loss loss, const nn_real *x,
+                            const nn_real *y, size_t n, double *loss_out,
+                            double *accuracy) {
+    double sum = 0, count = 0;
+    size_t correct = 0;
+    nn_result r;
+    NN_ASSERT(net && x && y && n > 0);
+    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
+    r = nn__eval(net, loss, x, y, n, &sum, &count, &correct, NULL, NULL);
+    if (r != NN_OK) return r;
+    if (loss_out) *loss_out = count > 0 ? sum / count : 0;
+    if (accuracy) *accuracy = (double)correct / (double)n;
+    return NN_OK;
+}
+
+NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
+                                    const nn_real *y, size_t n,
+                                    size_t *counts) {
+    const size_t n_out = net ? net->sizes[net->n_layers] : 0;
+    const size_t K = n_out > 1 ? n_out : 2;
+    NN_ASSERT(net && x && y && counts);
+    memset(counts, 0, K * K * sizeof *counts);
+    return nn__eval(net, NN_LOSS_MSE, x, y, n, NULL, NULL, NULL, NULL,
+                    counts);
+}
+
+/* ---- training -----------------------------------------------------------
+   nn_train is the separate calls in the usual loop, nothing more:
+     for each epoch: learning rate from the schedule, a new order
+       for each batch: gather its rows, forward, loss, zero_grad, backward,
+                       clip, step
+       validation, early stopping, callback
+   so anything it does can also be done by hand, and checked against it. */
+
+NNDEF nn_train_config nn_train_defaults(nn_loss loss) {
+    nn_train_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.loss = loss;
+    cfg.opt = nn_opt_adam(1e-3);
+    cfg.epochs = 100;
+    cfg.batch_size = 32;
+    cfg.shuffle = 1;
+    cfg.schedule = NN_SCHEDULE_CONSTANT;
+    cfg.step_epochs = 30;
+    cfg.gamma = 0.1;
+    cfg.lr_min = 0;
+    cfg.val_x = NULL;
+    cfg.val_y = NULL;
+    cfg.on_epoch = NULL;
+    cfg.on_batch = NULL;
+    cfg.user = NULL;
+    return cfg;
+}
+
+/* the learning rate of epoch e (from 0), as nn_schedule documents */
+static double nn__schedule_lr(const nn_train_config *cfg, size_t e) {
+    const double lr = cfg->opt.lr, pi = 3.14159265358979323846;
+    switch (cfg->schedule) {
+    case NN_SCHEDULE_CONSTANT: break;
+    case NN_SCHEDULE_STEP:
+        return lr * pow(cfg->gamma, (double)(e / cfg->step_epochs));
+    case NN_SCHEDULE_COSINE:
+        return cfg->lr_min + (lr - cfg->lr_min) *
+                                 (1 + cos(pi * (double)e / (double)cfg->epochs)) / 2;
+    case NN_SCHEDULE_COUNT: NN_ASSERT(0 && "not a schedule"); break;
+    }
+    return lr;
+}
+
+static int nn__all_finite(const nn_real *v, size_t count) {
+    for (size_t k = 0; k < count; k++)
+        if (!nn__finite((double)v[k])) return 0;
+    return 1;
+}
+
+NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
+                         const nn_real *x, const nn_real *y, size_t n) {
+    size_t n_in, n_out, B, idx_bytes, since_best = 0;
+    size_t *idx;
+    nn_real *bx, *by, *best = NULL;
+    double best_value = HUGE_VAL;
+    int stop = 0, have_best = 0;
+    nn_opt opt;
+    nn_result r;
+    NN_ASSERT(net && cfg && x && y && n > 0 && cfg->batch_size > 0);
+    NN_ASSERT((int)cfg->schedule >= 0 && cfg->schedule < NN_SCHEDULE_COUNT);
+    NN_ASSERT(cfg->schedule != NN_SCHEDULE_STEP || cfg->step_epochs > 0);
+    NN_ASSERT(cfg->val_n == 0 || (cfg->val_x && cfg->val_y));
+    n_in = net->sizes[0];
+    n_out = net->sizes[net->n_layers];
+    B = NN__MIN(cfg->batch_size, n);
+    if (nn__loss_fits(net, cfg->loss) != NN_OK) return NN_ERR_INVALID;
+    if (!nn__all_finite(x, n * n_in) || !nn__all_finite(y, n * n_out) ||
+        !nn__all_finite(cfg->val_x, cfg->val_n * n_in) ||
+        !nn__all_finite(cfg->val_y, cfg->val_n * n_out))
+        return NN_ERR_NONFINITE;
+
+    /* everything, before the first epoch; the workspace's size check
+       covers B * (n_in + n_out), nn_create's covers n_params */
+    if (!nn__mul(n, sizeof *idx, &idx_bytes)) return NN_ERR_NOMEM;
+    r = nn_reserve(net, B);
+    if (r == NN_OK) r = nn__opt_alloc(net);
+    if (r != NN_OK) return r;
+    idx = (size_t *)NN_MALLOC(idx_bytes);
+    bx = (nn_real *)NN_MALLOC(
+        (B * (n_in + n_out) + (cfg->patience ? net->n_params : 0)) *
+        sizeof *bx);
+    if (!idx || !bx) {
+        NN_FREE(idx);
+        NN_FREE(bx);
+        return NN_ERR_NOMEM;
+    }
+    by = bx + B * n_in;
+    if (cfg->patience) best = by + B * n_out;
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+
+    opt = cfg->opt;
+    for (size_t e = 0; e < cfg->epochs && !stop; e++) {
+        const double t0 = NN_SECONDS();
+        double sum = 0, count = 0, value;
+        nn_train_info info;
+        memset(&info, 0, sizeof info);
+        info.epoch = e + 1;
+        info.epochs = cfg->epochs;
+        info.n = n;
+        info.lr = opt.lr = nn__schedule_lr(cfg, e);
+        if (cfg->shuffle) nn_rng_permutation(&net->rng, idx, n);
+        for (size_t start = 0; start < n && !stop; start += B) {
+            const size_t b = NN__MIN(B, n - start);
+            double batch_sum, batch_count;
+            for (size_t s = 0; s < b; s++) {
+                memcpy(bx + s * n_in, x + idx[start + s] * n_in,
+                       n_in * sizeof *bx);
+                memcpy(by + s * n_out, y + idx[start + s] * n_out,
+                       n_out * sizeof *by);
+            }
+            (void)nn_forward(net, bx, b); /* fits: reserved above */
+            batch_sum = nn__loss_sum(net, cfg->loss, by, &batch_count);
+            if (!nn__finite(batch_sum)) r = NN_ERR_NONFINITE;
+            if (r != NN_OK) break;
+            nn_zero_grad(net);
+            (void)nn_backward(net, cfg->loss, by, NULL);
+            if (cfg->clip_norm > 0) (void)nn_clip_grad_norm(net, cfg->clip_norm);
+            r = nn_step(net, &opt); /* refuses a non-finite gradient */
+            if (r != NN_OK) break;
+            sum += batch_sum;
+            count += batch_count;
+            info.done = start + b;
+            info.train_loss = count > 0 ? sum / count : 0;
+            if (cfg->on_batch) {
+                info.seconds = NN_SECONDS() - t0;
+                stop = cfg->on_batch(&info, cfg->user) != 0;
+            }
+        }
+        if (r != NN_OK || stop) break;
+        if (cfg->val_n > 0) {
+            double vsum = 0, vcount = 0;
+            size_t correct = 0;
+            /* batches of at most B rows: the workspace holds them */
+            (void)nn__eval(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n,
+                           &vsum, &vcount, &correct, NULL, NULL);
+            info.has_val = 1;
+            info.val_loss = vcount > 0 ? vsum / vcount : 0;
+            info.val_accuracy = (double)correct / (double)cfg->val_n;
+        }
+        value = info.has_val ? info.val_loss : info.train_loss;
+        if (cfg->patience) {
+            if (value < best_value) {
+                best_value = value;
+                since_best = 0;
+                have_best = 1;
+                memcpy(best, net->params, net->n_params * sizeof *best);
+            } else if (++since_best >= cfg->patience) {
+                stop = 1;
+            }
+        }
+        info.seconds = NN_SECONDS() - t0;
+        if (cfg->on_epoch && cfg->on_epoch(&info, cfg->user) != 0) stop = 1;
+    }
+    if (r == NN_OK && have_best)
+        memcpy(net->params, best, net->n_params * sizeof *best);
+    NN_FREE(bx);
+    NN_FREE(idx);
+    return r;
 }
 
 #ifdef __cplusplus

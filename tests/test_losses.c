@@ -92,12 +92,21 @@ static void check_huge_logits(void) {
     nn_destroy(net);
 }
 
-/* loss 0, 1, 2: MSE of z taken as a, softmax CE and sigmoid BCE of logits z */
+/* class weights of the weighted cross-entropy case */
+static const nn_real class_w[3] = {NN_R(0.5), NN_R(2.0), NN_R(1.25)};
+
+/* loss 0, 1, 2, 3: MSE of z taken as a, softmax CE, sigmoid BCE and
+   class-weighted softmax CE of logits z; each a mean */
 static double loss_of(int loss, const nn_real *z, const nn_real *y, size_t B,
                       size_t n) {
-    return loss == 0   ? nn__mse_forward(z, y, B, n)
-           : loss == 1 ? nn__softmax_ce_forward(z, y, B, n)
-                       : nn__sigmoid_bce_forward(z, y, B, n);
+    switch (loss) {
+    case 0: return nn__mse_forward(z, y, B, n) / (double)(B * n);
+    case 1: return nn__softmax_ce_forward(z, y, NULL, B, n) / (double)B;
+    case 2: return nn__sigmoid_bce_forward(z, y, B, n) / (double)(B * n);
+    default:
+        return nn__softmax_ce_forward(z, y, class_w, B, n) /
+               nn__softmax_ce_count(y, class_w, B, n);
+    }
 }
 
 /* Each loss's backward against central differences of its forward, with
@@ -109,7 +118,7 @@ static void check_loss_gradients(void) {
     const double tol = TH_DOUBLE ? 1e-8 : 1e-3;
     nn_rng rng;
     nn_real z[B * N], a[B * N], y[B * N], g[B * N];
-    double worst[3] = {0, 0, 0};
+    double worst[4] = {0, 0, 0, 0};
     nn_rng_seed(&rng, 3);
     for (int trial = 0; trial < 20; trial++) {
         for (int k = 0; k < B * N; k++) z[k] = (nn_real)(8 * nn_rng_uniform(&rng) - 4);
@@ -119,7 +128,7 @@ static void check_loss_gradients(void) {
             if (trial % 2) /* a distribution half of the time, else not */
                 for (int o = 0; o < N; o++) y[s * N + o] = (nn_real)((double)y[s * N + o] / sum);
         }
-        for (int loss = 0; loss < 3; loss++) {
+        for (int loss = 0; loss < 4; loss++) {
             for (int k = 0; k < B * N; k++) {
                 const nn_real z0 = z[k];
                 double lp, lm, step, num;
@@ -127,7 +136,10 @@ static void check_loss_gradients(void) {
                     nn__mse_backward(g, z, y, B, N); /* z plays a */
                 } else if (loss == 1) {
                     nn__act_forward(a, z, B, N, NN_ACT_SOFTMAX);
-                    nn__softmax_ce_backward(g, a, y, B, N);
+                    nn__softmax_ce_backward(g, a, y, NULL, B, N);
+                } else if (loss == 3) {
+                    nn__act_forward(a, z, B, N, NN_ACT_SOFTMAX);
+                    nn__softmax_ce_backward(g, a, y, class_w, B, N);
                 } else {
                     nn__act_forward(a, z, B, N, NN_ACT_SIGMOID);
                     nn__sigmoid_bce_backward(g, a, y, B, N);
@@ -145,7 +157,7 @@ static void check_loss_gradients(void) {
             }
         }
     }
-    for (int loss = 0; loss < 3; loss++) {
+    for (int loss = 0; loss < 4; loss++) {
         if (worst[loss] > tol) printf("loss %d: gradient off by %g\n", loss, worst[loss]);
         CHECK(worst[loss] <= tol);
     }
