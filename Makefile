@@ -29,7 +29,7 @@ COMPILE_c-double = $(CC) $(WARN_C) $(CFLAGS) -DNN_REAL=double
 COMPILE_cxx-float = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS)
 COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
-TESTS = kernels activations losses network gradcheck alloc learn
+TESTS = kernels activations losses network gradcheck alloc learn optim train
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static
 EXAMPLES = xor sine article
 

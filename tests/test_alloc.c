@@ -85,6 +85,56 @@ int main(void) {
     nn_destroy(net);
     CHECK(t_live == 0);
 
+    /* nn_step: its state cannot be had, so no step; later it can */
+    {
+        nn_opt adam = nn_opt_adam(0.1);
+        nn_real w0;
+        net = nn_create(2, sizes, acts, 1);
+        w0 = nn_params(net)[0];
+        nn_grads(net)[0] = 1;
+        t_calls = 0;
+        t_fail_at = 0;
+        CHECK(nn_step(net, &adam) == NN_ERR_NOMEM);
+        CHECK(nn_params(net)[0] == w0);
+        t_fail_at = -1;
+        CHECK(nn_step(net, &adam) == NN_OK);
+        CHECK(nn_params(net)[0] != w0);
+        nn_destroy(net);
+        CHECK(t_live == 0);
+    }
+
+    /* nn_train: whichever of its allocations fails, NN_ERR_NOMEM before
+       any step, the weights untouched, nothing leaked, and the net trains
+       afterwards */
+    {
+        const nn_real tx[] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, ty[] = {1, 0, 0, 1, 1, 0};
+        nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
+        nn_real w0;
+        long train_needed;
+        cfg.epochs = 2;
+        cfg.batch_size = 2;
+        cfg.patience = 1;
+        net = nn_create(2, sizes, acts, 1);
+        t_calls = 0;
+        CHECK(nn_train(net, &cfg, tx, ty, 3) == NN_OK);
+        train_needed = t_calls;
+        CHECK(train_needed == 4); /* workspace, optimizer state, 2 buffers */
+        nn_destroy(net);
+        for (long k = 0; k < train_needed; k++) {
+            net = nn_create(2, sizes, acts, 1);
+            w0 = nn_params(net)[0];
+            t_calls = 0;
+            t_fail_at = k;
+            CHECK(nn_train(net, &cfg, tx, ty, 3) == NN_ERR_NOMEM);
+            CHECK(nn_params(net)[0] == w0);
+            t_fail_at = -1;
+            CHECK(nn_train(net, &cfg, tx, ty, 3) == NN_OK);
+            CHECK(nn_params(net)[0] != w0);
+            nn_destroy(net);
+            CHECK(t_live == 0);
+        }
+    }
+
     /* misuse goes to the caller's NN_ASSERT: a batch of 0 rows */
     net = nn_create(2, sizes, acts, 1);
     nn_forward(net, x, 2);

@@ -1,0 +1,459 @@
+/* nn_train is the separate calls in a loop: checked against that loop
+   written out by hand, bit for bit; its order, schedules, early stopping,
+   non-finite guard, callbacks and one-time allocation; and the evaluation
+   helpers. */
+#include <stdlib.h>
+
+static long t_calls; /* allocations so far */
+static void *t_malloc(size_t n) {
+    t_calls++;
+    return malloc(n);
+}
+#define NN_MALLOC(n) t_malloc(n)
+#define NN_FREE(p) free(p)
+#define NN_IMPLEMENTATION
+#include "../nn.h"
+#include "harness.h"
+
+#include <string.h>
+
+enum { N = 10, N_IN = 3, N_OUT = 2, MAX_EPOCHS = 64 };
+
+static nn_real data_x[N * N_IN], data_y[N * N_OUT];
+
+static void make_data(void) {
+    nn_rng rng;
+    nn_rng_seed(&rng, 123);
+    for (int k = 0; k < N * N_IN; k++) data_x[k] = (nn_real)(2 * nn_rng_uniform(&rng) - 1);
+    for (int s = 0; s < N; s++) {
+        const int c = data_x[s * N_IN] + data_x[s * N_IN + 1] > 0;
+        data_y[s * N_OUT] = (nn_real)(1 - c);
+        data_y[s * N_OUT + 1] = (nn_real)c;
+    }
+}
+
+static nn_net *make_net(uint64_t seed) {
+    const size_t sizes[] = {N_IN, 5, N_OUT};
+    const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
+    return nn_create(2, sizes, acts, seed);
+}
+
+static int same_params(nn_net *a, nn_net *b) {
+    return memcmp(nn_params(a), nn_params(b), nn_param_count(a) * sizeof(nn_real)) == 0;
+}
+
+/* What nn_train documents, by hand: per epoch the scheduled rate and a
+   fresh permutation from the net's generator, then forward, zero_grad,
+   backward, clip and step on each batch. */
+static void train_by_hand(nn_net *net, const nn_train_config *cfg) {
+    size_t idx[N];
+    nn_real bx[N * N_IN], by[N * N_OUT];
+    nn_opt opt = cfg->opt;
+    for (size_t e = 0; e < cfg->epochs; e++) {
+        if (cfg->schedule == NN_SCHEDULE_STEP)
+            opt.lr = cfg->opt.lr * pow(cfg->gamma, (double)(e / cfg->step_epochs));
+        nn_rng_permutation(nn_net_rng(net), idx, N);
+        for (size_t start = 0; start < N; start += cfg->batch_size) {
+            const size_t b = start + cfg->batch_size <= N ? cfg->batch_size : N - start;
+            for (size_t s = 0; s < b; s++) {
+                memcpy(bx + s * N_IN, data_x + idx[start + s] * N_IN, sizeof(nn_real) * N_IN);
+                memcpy(by + s * N_OUT, data_y + idx[start + s] * N_OUT, sizeof(nn_real) * N_OUT);
+            }
+            nn_forward(net, bx, b);
+            nn_zero_grad(net);
+            nn_backward(net, cfg->loss, by, NULL);
+            if (cfg->clip_norm > 0) nn_clip_grad_norm(net, cfg->clip_norm);
+            nn_step(net, &opt);
+        }
+    }
+}
+
+static void check_equals_hand_loop(void) {
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
+    nn_net *a = make_net(3), *b = make_net(3);
+    cfg.opt = nn_opt_sgd(0.3);
+    cfg.opt.momentum = 0.9;
+    cfg.opt.nesterov = 1;
+    cfg.batch_size = 3; /* 3, 3, 3, 1 */
+    cfg.epochs = 5;
+    cfg.schedule = NN_SCHEDULE_STEP;
+    cfg.step_epochs = 2;
+    cfg.gamma = 0.5;
+    cfg.clip_norm = 0.5;
+    CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
+    train_by_hand(b, &cfg);
+    CHECK(same_params(a, b));
+    /* and the same with Adam; the state carries over between calls */
+    cfg.opt = nn_opt_adam(0.01);
+    cfg.schedule = NN_SCHEDULE_CONSTANT;
+    cfg.clip_norm = 0;
+    CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
+    train_by_hand(b, &cfg);
+    CHECK(same_params(a, b));
+    nn_destroy(a);
+    nn_destroy(b);
+}
+
+/* Same seed, same run; another order gives other weights even from the
+   same start; no shuffle, the same order every epoch. */
+static void check_order(void) {
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
+    nn_net *a = make_net(1), *b = make_net(1), *c = make_net(2);
+    cfg.batch_size = 1;
+    cfg.epochs = 3;
+    cfg.opt = nn_opt_sgd(0.2);
+    memcpy(nn_params(c), nn_params(a), nn_param_count(a) * sizeof(nn_real));
+    nn_train(a, &cfg, data_x, data_y, N);
+    nn_train(b, &cfg, data_x, data_y, N);
+    nn_train(c, &cfg, data_x, data_y, N); /* same start, other generator */
+    CHECK(same_params(a, b));
+    CHECK(!same_params(a, c));
+    /* without shuffling, the order is 0 .. n-1 and the generator is not
+       touched */
+    {
+        nn_net *d = make_net(5), *e = make_net(5);
+        nn_rng before = *nn_net_rng(d);
+        cfg.shuffle = 0;
+        nn_train(d, &cfg, data_x, data_y, N);
+        CHECK(nn_net_rng(d)->state == before.state);
+        for (int ep = 0; ep < 3; ep++)
+            for (int s = 0; s < N; s++) {
+                nn_forward(e, data_x + s * N_IN, 1);
+                nn_zero_grad(e);
+                nn_backward(e, NN_LOSS_CROSS_ENTROPY, data_y + s * N_OUT, NULL);
+                nn_step(e, &cfg.opt);
+            }
+        CHECK(same_params(d, e));
+        nn_destroy(d);
+        nn_destroy(e);
+    }
+    nn_destroy(a);
+    nn_destroy(b);
+    nn_destroy(c);
+}
+
+/* what the callbacks saw */
+typedef struct record {
+    size_t epochs, batches, stop_at_epoch;
+    double lr[MAX_EPOCHS], loss[MAX_EPOCHS], val_loss[MAX_EPOCHS];
+    int has_val[MAX_EPOCHS];
+    nn_net *net;
+    nn_real params[MAX_EPOCHS][8]; /* after each epoch (small nets only) */
+    nn_real last_batch_params[8];
+    long calls_at_first_batch;
+    int order_ok;
+} record;
+
+static int on_epoch(const nn_train_info *info, void *user) {
+    record *r = (record *)user;
+    const size_t e = info->epoch - 1;
+    r->order_ok &= info->epoch == r->epochs + 1 && info->done == info->n;
+    r->epochs++;
+    if (e < MAX_EPOCHS) {
+        r->lr[e] = info->lr;
+        r->loss[e] = info->train_loss;
+        r->val_loss[e] = info->val_loss;
+        r->has_val[e] = info->has_val;
+        if (r->net && nn_param_count(r->net) <= 8)
+            memcpy(r->params[e], nn_params(r->net), nn_param_count(r->net) * sizeof(nn_real));
+    }
+    return r->stop_at_epoch && info->epoch == r->stop_at_epoch;
+}
+
+static int on_batch(const nn_train_info *info, void *user) {
+    record *r = (record *)user;
+    if (r->batches++ == 0) r->calls_at_first_batch = t_calls;
+    r->order_ok &= info->done > 0 && info->done <= info->n && !info->has_val;
+    if (r->net && nn_param_count(r->net) <= 8)
+        memcpy(r->last_batch_params, nn_params(r->net), nn_param_count(r->net) * sizeof(nn_real));
+    return 0;
+}
+
+static void check_schedules(void) {
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
+    nn_net *net = make_net(4);
+    record r;
+    const double pi = 3.14159265358979323846;
+    memset(&r, 0, sizeof r);
+    r.order_ok = 1;
+    cfg.opt = nn_opt_sgd(0.1);
+    cfg.epochs = 5;
+    cfg.schedule = NN_SCHEDULE_STEP;
+    cfg.step_epochs = 2;
+    cfg.gamma = 0.5;
+    cfg.on_epoch = on_epoch;
+    cfg.user = &r;
+    nn_train(net, &cfg, data_x, data_y, N);
+    CHECK(r.epochs == 5 && r.order_ok);
+    CHECK_NEAR(r.lr[0], 0.1, 1e-15);
+    CHECK_NEAR(r.lr[1], 0.1, 1e-15);
+    CHECK_NEAR(r.lr[2], 0.05, 1e-15);
+    CHECK_NEAR(r.lr[3], 0.05, 1e-15);
+    CHECK_NEAR(r.lr[4], 0.025, 1e-15);
+    memset(&r, 0, sizeof r);
+    r.order_ok = 1;
+    cfg.schedule = NN_SCHEDULE_COSINE;
+    cfg.epochs = 4;
+    cfg.lr_min = 0.01;
+    nn_train(net, &cfg, data_x, data_y, N);
+    CHECK(r.epochs == 4);
+    for (int e = 0; e < 4; e++)
+        CHECK_NEAR(r.lr[e], 0.01 + 0.09 * (1 + cos(pi * e / 4)) / 2, 1e-15);
+    CHECK_NEAR(r.lr[0], 0.1, 1e-15);
+    CHECK_NEAR(r.lr[2], 0.055, 1e-15);
+    /* constant */
+    memset(&r, 0, sizeof r);
+    cfg.schedule = NN_SCHEDULE_CONSTANT;
+    cfg.epochs = 3;
+    nn_train(net, &cfg, data_x, data_y, N);
+    CHECK(r.lr[0] == 0.1 && r.lr[2] == 0.1);
+    nn_destroy(net);
+}
+
+/* A 1 -> 1 linear net fits y = x while the validation set wants y = x / 2:
+   from w = 0 the validation loss falls until w passes 1/2, then rises.
+   Early stopping must stop `patience` epochs after the best epoch and hand
+   back that epoch's weights. */
+static void check_early_stopping(void) {
+    const size_t sizes[] = {1, 1};
+    const nn_act acts[] = {NN_ACT_LINEAR};
+    const nn_real x[4] = {1, 2, -1, NN_R(0.5)}, y[4] = {1, 2, -1, NN_R(0.5)};
+    const nn_real vx[2] = {1, -2}, vy[2] = {NN_R(0.5), -1};
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
+    nn_net *net = nn_create(1, sizes, acts, 1);
+    record r;
+    size_t best = 0;
+    memset(&r, 0, sizeof r);
+    r.net = net;
+    r.order_ok = 1;
+    nn_params(net)[0] = 0;
+    nn_params(net)[1] = 0;
+    cfg.opt = nn_opt_sgd(0.05);
+    cfg.batch_size = 4;
+    cfg.epochs = 60;
+    cfg.patience = 3;
+    cfg.val_x = vx;
+    cfg.val_y = vy;
+    cfg.val_n = 2;
+    cfg.on_epoch = on_epoch;
+    cfg.user = &r;
+    CHECK(nn_train(net, &cfg, x, y, 4) == NN_OK);
+    for (size_t e = 1; e < r.epochs; e++)
+        if (r.val_loss[e] < r.val_loss[best]) best = e;
+    CHECK(best > 2);                    /* it did improve for a while */
+    CHECK(r.epochs == best + 1 + 3);    /* then 3 epochs without */
+    CHECK(r.epochs < 60);
+    CHECK(r.has_val[0] && r.order_ok);
+    CHECK(memcmp(nn_params(net), r.params[best], 2 * sizeof(nn_real)) == 0);
+    CHECK(memcmp(nn_params(net), r.params[r.epochs - 1], 2 * sizeof(nn_real)) != 0);
+    /* without a validation set it watches the training loss, which falls
+       all the way: no stop, the last weights are the best */
+    memset(&r, 0, sizeof r);
+    r.net = net;
+    r.order_ok = 1;
+    cfg.val_n = 0;
+    cfg.val_x = cfg.val_y = NULL;
+    cfg.epochs = 20;
+    CHECK(nn_train(net, &cfg, x, y, 4) == NN_OK);
+    CHECK(r.epochs == 20 && !r.has_val[0]);
+    CHECK(memcmp(nn_params(net), r.params[19], 2 * sizeof(nn_real)) == 0);
+    /* a callback may stop training; the best weights come back then too */
+    memset(&r, 0, sizeof r);
+    r.net = net;
+    r.order_ok = 1;
+    r.stop_at_epoch = 2;
+    CHECK(nn_train(net, &cfg, x, y, 4) == NN_OK);
+    CHECK(r.epochs == 2);
+    nn_destroy(net);
+}
+
+/* NaN or infinity: in the data nothing is trained; in the middle of a run
+   the weights are those after the last good step. */
+static void check_nonfinite(void) {
+    const size_t sizes[] = {1, 1};
+    const nn_act acts[] = {NN_ACT_LINEAR};
+    /* a sample so large that the loss (float: the gradient) overflows */
+    const nn_real huge = TH_DOUBLE ? (nn_real)1e200 : (nn_real)1e30;
+    nn_real x[6] = {1, 2, -1, 0, 1, 3}, y[6] = {1, 2, -1, 0, 1, 3};
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
+    nn_net *net = nn_create(1, sizes, acts, 1);
+    nn_real before[2];
+    record r;
+    memset(&r, 0, sizeof r);
+    r.net = net;
+    cfg.batch_size = 1;
+    cfg.shuffle = 0;
+    cfg.epochs = 2;
+    cfg.opt = nn_opt_sgd(0.01);
+    cfg.on_batch = on_batch;
+    cfg.user = &r;
+    memcpy(before, nn_params(net), sizeof before);
+    x[2] = (nn_real)NAN;
+    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    y[2] = (nn_real)INFINITY;
+    x[2] = -1;
+    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    y[2] = -1;
+    {
+        const nn_real vx[1] = {(nn_real)NAN}, vy[1] = {0};
+        cfg.val_x = vx;
+        cfg.val_y = vy;
+        cfg.val_n = 1;
+        CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+        cfg.val_x = cfg.val_y = NULL;
+        cfg.val_n = 0;
+    }
+    CHECK(r.batches == 0);
+    CHECK(memcmp(before, nn_params(net), sizeof before) == 0);
+    /* the fourth sample blows up: three good steps, then the guard */
+    x[3] = huge;
+    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    CHECK(r.batches == 3);
+    CHECK(memcmp(nn_params(net), r.last_batch_params, 2 * sizeof(nn_real)) == 0);
+    CHECK(nn__all_finite(nn_params(net), 2));
+    /* and when the loss overflows (a weight made huge by hand): in double
+       a = 2e200 still has a finite gradient, only the loss is infinite;
+       in float a itself overflows */
+    for (int s = 0; s < 3; s++) x[s] = y[s] = 0; /* a = b = 0, no change */
+    x[3] = 2;
+    nn_params(net)[0] = TH_DOUBLE ? (nn_real)1e200 : (nn_real)3e38;
+    nn_params(net)[1] = 0;
+    memcpy(before, nn_params(net), sizeof before);
+    r.batches = 0;
+    cfg.opt = nn_opt_sgd(0); /* keep the weights where they are */
+    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    CHECK(r.batches == 3);
+    CHECK(memcmp(before, nn_params(net), sizeof before) == 0);
+    nn_destroy(net);
+}
+
+/* Everything is allocated before the first step, none after; a failed
+   allocation leaves the net as it was. */
+static void check_allocation(void) {
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
+    nn_net *net = make_net(8);
+    record r;
+    long before;
+    memset(&r, 0, sizeof r);
+    cfg.epochs = 4;
+    cfg.batch_size = 4;
+    cfg.patience = 10;
+    cfg.val_x = data_x;
+    cfg.val_y = data_y;
+    cfg.val_n = N;
+    cfg.on_batch = on_batch;
+    cfg.on_epoch = on_epoch;
+    cfg.user = &r;
+    before = t_calls;
+    CHECK(nn_train(net, &cfg, data_x, data_y, N) == NN_OK);
+    CHECK(r.batches == 12 && r.epochs == 4);
+    CHECK(r.calls_at_first_batch > before);
+    CHECK(t_calls == r.calls_at_first_batch);
+    nn_destroy(net);
+}
+
+static void check_invalid(void) {
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_BINARY_CROSS_ENTROPY);
+    nn_net *net = make_net(9), *copy = make_net(9);
+    CHECK(nn_train(net, &cfg, data_x, data_y, N) == NN_ERR_INVALID);
+    CHECK(same_params(net, copy));
+    nn_destroy(net);
+    nn_destroy(copy);
+}
+
+static void check_defaults(void) {
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
+    CHECK(cfg.loss == NN_LOSS_MSE && cfg.opt.kind == NN_OPT_ADAM && cfg.opt.lr == 1e-3);
+    CHECK(cfg.epochs == 100 && cfg.batch_size == 32 && cfg.shuffle);
+    CHECK(cfg.schedule == NN_SCHEDULE_CONSTANT && cfg.step_epochs == 30 &&
+          cfg.gamma == 0.1 && cfg.lr_min == 0);
+    CHECK(cfg.clip_norm == 0 && cfg.patience == 0 && cfg.val_n == 0 && !cfg.val_x &&
+          !cfg.val_y && !cfg.on_epoch && !cfg.on_batch && !cfg.user);
+}
+
+/* Defaults learn a small problem: two Gaussian blobs. */
+static void check_defaults_learn(void) {
+    enum { M = 200 };
+    static nn_real x[M * 2], y[M * 2];
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
+    const size_t sizes[] = {2, 8, 2};
+    const nn_act acts[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+    nn_net *net = nn_create(2, sizes, acts, 1);
+    nn_rng rng;
+    double acc = 0, loss0 = 0, loss1 = 0;
+    nn_rng_seed(&rng, 5);
+    for (int s = 0; s < M; s++) {
+        const int c = s % 2;
+        x[2 * s] = (nn_real)(c ? 1 : -1) + (nn_real)(nn_rng_uniform(&rng) - 0.5);
+        x[2 * s + 1] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
+        y[2 * s] = (nn_real)(1 - c);
+        y[2 * s + 1] = (nn_real)c;
+    }
+    nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x, y, M, &loss0, NULL);
+    CHECK(nn_train(net, &cfg, x, y, M) == NN_OK);
+    nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x, y, M, &loss1, &acc);
+    CHECK(acc == 1.0);
+    CHECK(loss1 < loss0 / 4);
+    nn_destroy(net);
+}
+
+/* Evaluation in batches equals one big batch; accuracy, confusion matrix
+   and classes by hand. */
+static void check_evaluation(void) {
+    nn_net *net = make_net(6), *big = make_net(6);
+    size_t classes[N], counts[4], right = 0, by_hand[4] = {0, 0, 0, 0};
+    double loss = 0, acc = 0;
+    nn_real whole = 0;
+    const nn_real *a;
+    nn_reserve(net, 3); /* batches of 3, 3, 3, 1 */
+    CHECK(nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, data_x, data_y, N, &loss, &acc) == NN_OK);
+    a = nn_forward(big, data_x, N);
+    nn_compute_loss(big, NN_LOSS_CROSS_ENTROPY, data_y, &whole);
+    CHECK_NEAR(loss, whole, TH_DOUBLE ? 1e-12 : 1e-6);
+    CHECK(nn_classify(net, data_x, N, classes) == NN_OK);
+    for (int s = 0; s < N; s++) {
+        const size_t p = a[2 * s + 1] > a[2 * s], t = data_y[2 * s + 1] > 0;
+        CHECK(classes[s] == p);
+        right += p == t;
+        by_hand[t * 2 + p]++;
+    }
+    CHECK_NEAR(acc, (double)right / N, 1e-15);
+    CHECK(nn_confusion_matrix(net, data_x, data_y, N, counts) == NN_OK);
+    CHECK(memcmp(counts, by_hand, sizeof counts) == 0);
+    CHECK(nn_evaluate(net, NN_LOSS_BINARY_CROSS_ENTROPY, data_x, data_y, N, &loss, &acc) ==
+          NN_ERR_INVALID);
+    nn_destroy(net);
+    nn_destroy(big);
+    /* a single output: class 1 above 0.5; confusion matrix 2 x 2 */
+    {
+        const size_t sizes[] = {1, 1};
+        const nn_act acts[] = {NN_ACT_SIGMOID};
+        const nn_real x[4] = {-2, -1, 1, 2}, y[4] = {0, 1, 1, 1};
+        nn_net *s = nn_create(1, sizes, acts, 1);
+        size_t cls[4], cm[4];
+        nn_params(s)[0] = 1;
+        nn_params(s)[1] = 0;
+        nn_classify(s, x, 4, cls);
+        CHECK(cls[0] == 0 && cls[1] == 0 && cls[2] == 1 && cls[3] == 1);
+        nn_evaluate(s, NN_LOSS_BINARY_CROSS_ENTROPY, x, y, 4, NULL, &acc);
+        CHECK(acc == 0.75);
+        nn_confusion_matrix(s, x, y, 4, cm);
+        CHECK(cm[0] == 1 && cm[1] == 0 && cm[2] == 1 && cm[3] == 2);
+        nn_destroy(s);
+    }
+}
+
+int main(void) {
+    make_data();
+    check_equals_hand_loop();
+    check_order();
+    check_schedules();
+    check_early_stopping();
+    check_nonfinite();
+    check_allocation();
+    check_invalid();
+    check_defaults();
+    check_defaults_learn();
+    check_evaluation();
+    return th_report();
+}
