@@ -31,7 +31,7 @@ COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
 TESTS = kernels activations losses network gradcheck alloc learn optim train
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static
-EXAMPLES = xor sine article
+EXAMPLES = xor sine article iris
 
 TEST_BINS = $(foreach c,$(CONFIGS),$(addprefix $(BUILD)/$(c)/,$(PROGRAMS)))
 EXAMPLE_BINS = $(addprefix $(BUILD)/examples/,$(EXAMPLES))
