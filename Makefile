@@ -31,7 +31,11 @@ COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
 TESTS = kernels activations losses network gradcheck alloc learn optim train
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static
-EXAMPLES = xor sine article iris
+EXAMPLES = xor sine article iris spiral fashion_mnist
+# examples whose only promise is to run and exit 0; tests/examples.sh checks
+# what the others print and write
+PLAIN_EXAMPLES = xor sine article
+FASHION = /usr/share/datasets/fashion-mnist
 
 TEST_BINS = $(foreach c,$(CONFIGS),$(addprefix $(BUILD)/$(c)/,$(PROGRAMS)))
 EXAMPLE_BINS = $(addprefix $(BUILD)/examples/,$(EXAMPLES))
@@ -57,14 +61,23 @@ $(BUILD)/$(1)/static: tests/static_a.c tests/static_b.c tests/harness.h nn.h
 endef
 $(foreach c,$(CONFIGS),$(eval $(call CONFIG_RULES,$(c))))
 
-# Runs every test program, each example (it must exit 0) and the check that
+# Runs every test program, the plain examples (each must exit 0), the
+# checks of what the other examples print and write, and the check that
 # README.md and nn.h's quick start match the code; ends with the line
 # "N passed, N failed".
 test: $(TEST_BINS) $(EXAMPLE_BINS)
-	@sh tests/run.sh $(TEST_BINS) $(EXAMPLE_BINS) \
-	  "sh tests/readme.sh $(BUILD) $(CC)"
+	@sh tests/run.sh $(TEST_BINS) $(addprefix $(BUILD)/examples/,$(PLAIN_EXAMPLES)) \
+	  "sh tests/examples.sh $(BUILD)" "sh tests/readme.sh $(BUILD) $(CC)"
+
+# Unpacks Debian's dataset-fashion-mnist for examples/fashion_mnist.c.
+fashion-mnist-data:
+	@test -d $(FASHION) || { echo "no $(FASHION): sudo apt-get install dataset-fashion-mnist"; exit 1; }
+	@mkdir -p $(BUILD)/fashion-mnist
+	for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do \
+	  gzip -dc $(FASHION)/$$f.gz > $(BUILD)/fashion-mnist/$$f.part && \
+	  mv $(BUILD)/fashion-mnist/$$f.part $(BUILD)/fashion-mnist/$$f || exit 1; done
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all examples test clean
+.PHONY: all examples test clean fashion-mnist-data

@@ -900,7 +900,7 @@ static void nn__sigmoid_bce_backward(nn_real *dz, const nn_real *a,
 }
 
 /* ---- network ------------------------------------------------------------
-   The net owns three blocks of memory:
+   The net owns up to four blocks of memory:
      the net itself, with sizes, acts and per-layer offsets behind it;
      params and grads, 2 * n_params reals, in the layout nn_params
      describes, and then the class weights of the output layer;
