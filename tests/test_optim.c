@@ -179,7 +179,7 @@ static void check_nonfinite_step(void) {
         nn_opt o = opts[c];
         nn_net *a = small_net(2), *b = small_net(2);
         nn_real *before = (nn_real *)malloc(nn_param_count(a) * sizeof(nn_real));
-        const double bad[3] = {NAN, INFINITY, -INFINITY};
+        const nn_real bad[3] = {(nn_real)NAN, (nn_real)INFINITY, -(nn_real)INFINITY};
         o.momentum = c == 2 ? 0.9 : 0;
         set_grads(a, 1);
         set_grads(b, 1);
@@ -188,7 +188,7 @@ static void check_nonfinite_step(void) {
         for (int k = 0; k < 3; k++) {
             memcpy(before, nn_params(a), nn_param_count(a) * sizeof(nn_real));
             set_grads(a, 9);
-            nn_grads(a)[(size_t)(5 + 7 * k)] = (nn_real)bad[k];
+            nn_grads(a)[(size_t)(5 + 7 * k)] = bad[k];
             CHECK(nn_step(a, &o) == NN_ERR_NONFINITE);
             CHECK(memcmp(before, nn_params(a), nn_param_count(a) * sizeof(nn_real)) == 0);
         }

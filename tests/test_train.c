@@ -417,7 +417,7 @@ static void check_evaluation(void) {
         right += p == t;
         by_hand[t * 2 + p]++;
     }
-    CHECK_NEAR(acc, (double)right / N, 1e-15);
+    CHECK_NEAR(acc, (double)right / (double)N, 1e-15);
     CHECK(nn_confusion_matrix(net, data_x, data_y, N, counts) == NN_OK);
     CHECK(memcmp(counts, by_hand, sizeof counts) == 0);
     CHECK(nn_evaluate(net, NN_LOSS_BINARY_CROSS_ENTROPY, data_x, data_y, N, &loss, &acc) ==
