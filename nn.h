@@ -31,7 +31,8 @@
           return 0;
       }
 
-   Link with -lm.  examples/xor.c is this program with error checks.
+   Link with -lm.  examples/xor.c is this program with error checks and
+   its accuracy.
 
    OPTIONS (define before including nn.h)
       NN_REAL      [global] the real type: float (default) or double.  Must

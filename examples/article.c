@@ -39,19 +39,23 @@ int main(void) {
     const nn_act acts[] = {NN_ACT_SIGMOID, NN_ACT_SIGMOID};
     const nn_real lr = NN_R(0.1);
     static nn_real X[N_SAMPLES * N_IN], y_true[N_SAMPLES];
+    static nn_real X_test[N_SAMPLES * N_IN], y_test[N_SAMPLES];
     nn_real loss = 0;
+    double test_accuracy = 0;
     nn_rng rng;
     nn_net *net;
     int correct = 0;
     const nn_real *y_pred;
 
     /* The data: points in [-1, 1]^10, labelled 1 when x0 + x1 - x2 > 0,
-       a rule the net has to discover. */
+       a rule the net has to discover.  200 to train on, then 200 more it
+       never sees in training, to test it on. */
     nn_rng_seed(&rng, 2024);
-    for (int s = 0; s < N_SAMPLES; s++) {
-        nn_real *xs = X + s * N_IN;
+    for (int s = 0; s < 2 * N_SAMPLES; s++) {
+        nn_real *xs = s < N_SAMPLES ? X + s * N_IN : X_test + (s - N_SAMPLES) * N_IN;
+        nn_real *ys = s < N_SAMPLES ? y_true + s : y_test + (s - N_SAMPLES);
         for (int i = 0; i < N_IN; i++) xs[i] = (nn_real)(2 * nn_rng_uniform(&rng) - 1);
-        y_true[s] = xs[0] + xs[1] - xs[2] > 0 ? 1 : 0;
+        *ys = xs[0] + xs[1] - xs[2] > 0 ? 1 : 0;
     }
 
     net = nn_create(2, sizes, acts, 1);
@@ -76,6 +80,10 @@ int main(void) {
     for (int s = 0; s < N_SAMPLES; s++) correct += (y_pred[s] > NN_R(0.5)) == (y_true[s] > 0);
     printf("after 1000 epochs: loss %.4f, %d of %d samples right\n", (double)loss, correct,
            N_SAMPLES);
+    /* the unseen samples: a single output counts as class 1 above 0.5 */
+    if (nn_evaluate(net, NN_LOSS_MSE, X_test, y_test, N_SAMPLES, NULL, &test_accuracy) != NN_OK)
+        return 1;
+    printf("test accuracy: %.4f\n", test_accuracy);
     nn_destroy(net);
     return 0;
 }

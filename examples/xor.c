@@ -19,6 +19,7 @@ int main(void) {
     const nn_real y[] = {0, 1, 1, 0};
     nn_net *net = nn_create(2, sizes, acts, 42); /* 42: the seed */
     const nn_real *p;
+    int right = 0;
     if (!net) return 1;
     for (int epoch = 0; epoch <= 1000; epoch++) {
         nn_real loss;
@@ -29,8 +30,12 @@ int main(void) {
         if (epoch % 250 == 0) printf("epoch %4d  loss %.4f\n", epoch, (double)loss);
     }
     p = nn_forward(net, x, 4);
-    for (int s = 0; s < 4; s++)
+    for (int s = 0; s < 4; s++) {
         printf("%g xor %g = %.3f\n", (double)x[2 * s], (double)x[2 * s + 1], (double)p[s]);
+        right += (p[s] > NN_R(0.5)) == (y[s] > NN_R(0.5));
+    }
+    /* XOR has no other inputs than these four, so they are the test too */
+    printf("test accuracy: %.4f\n", right / 4.0);
     nn_destroy(net);
     return 0;
 }

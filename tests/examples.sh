@@ -16,6 +16,11 @@ ends_with_accuracy() {
     tail -n 1 "$1" | grep -Eq '^test accuracy: (0\.[0-9]+|1\.0+)$'
 }
 
+for example in xor article; do
+    "$build/examples/$example" >"$tmp/$example.out" 2>&1
+    check "$example ends with its test accuracy" ends_with_accuracy "$tmp/$example.out"
+done
+
 "$build/examples/iris" >"$tmp/iris.out" 2>&1
 check "iris exits 0" test $? -eq 0
 check "iris test accuracy >= 0.95" at_least "$(accuracy test "$tmp/iris.out")" 0.95
