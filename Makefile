@@ -2,6 +2,8 @@
 #   make            build the examples and every test program
 #   make test       run the suite: C and C++, float and double
 #   make examples   build the examples into build/examples/
+#   make sanitize   the suite under ASan (with leak checks) and UBSan
+#   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
 #   make clean      remove build/
 # Flags: CFLAGS/CXXFLAGS set optimisation (default -O2 -g); the warnings sit
 # in WARN_C/WARN_CXX, so `make test CFLAGS=-O0` still warns.  CC=clang
@@ -29,7 +31,7 @@ COMPILE_c-double = $(CC) $(WARN_C) $(CFLAGS) -DNN_REAL=double
 COMPILE_cxx-float = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS)
 COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
-TESTS = kernels activations losses network gradcheck alloc learn optim train
+TESTS = kernels activations losses network gradcheck alloc learn optim train model
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static
 EXAMPLES = xor sine article iris spiral fashion_mnist
 # examples whose only promise is to run and exit 0; tests/examples.sh checks
@@ -69,6 +71,38 @@ test: $(TEST_BINS) $(EXAMPLE_BINS)
 	@sh tests/run.sh $(TEST_BINS) $(addprefix $(BUILD)/examples/,$(PLAIN_EXAMPLES)) \
 	  "sh tests/examples.sh $(BUILD)" "sh tests/readme.sh $(BUILD) $(CC)"
 
+# The whole suite under AddressSanitizer (with LeakSanitizer, so a leak
+# fails too) and UndefinedBehaviorSanitizer; any report fails the run.
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+  -fno-omit-frame-pointer
+sanitize:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(MAKE) test BUILD=$(BUILD)/sanitize CFLAGS="$(SAN_FLAGS)" CXXFLAGS="$(SAN_FLAGS)"
+
+# libFuzzer on nn_load_mem for FUZZ_TIME seconds, from a corpus of valid
+# float and double models.  Needs clang and its runtime (Debian:
+# libclang-rt-14-dev or the runtime of your clang's version).
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+$(BUILD)/fuzz/fuzz_load: tests/fuzz_load.c nn.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN_C) $(FUZZ_FLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/fuzz/seeds-float: tests/fuzz_seeds.c nn.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN_C) -O1 -o $@ $< $(LDLIBS)
+$(BUILD)/fuzz/seeds-double: tests/fuzz_seeds.c nn.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN_C) -O1 -DNN_REAL=double -o $@ $< $(LDLIBS)
+fuzz: $(BUILD)/fuzz/fuzz_load $(BUILD)/fuzz/seeds-float $(BUILD)/fuzz/seeds-double
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/seeds-float $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/seeds-double $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_load -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	  -rss_limit_mb=2048 -print_final_stats=1 \
+	  -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
+
 # Unpacks Debian's dataset-fashion-mnist for examples/fashion_mnist.c.
 fashion-mnist-data:
 	@test -d $(FASHION) || { echo "no $(FASHION): sudo apt-get install dataset-fashion-mnist"; exit 1; }
@@ -80,4 +114,4 @@ fashion-mnist-data:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all examples test clean fashion-mnist-data
+.PHONY: all examples test clean sanitize fuzz fashion-mnist-data

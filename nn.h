@@ -47,6 +47,8 @@
       NN_SECONDS() [impl]   a clock in seconds, as a double, for the epoch
                    times nn_train reports; default clock(), which counts
                    processor time.
+      NN_NO_STDIO  [global] no <stdio.h>: nn_save and nn_load are left out;
+                   nn_save_mem and nn_load_mem remain.
 
    NOTATION (used in every comment below)
       B         batch size: number of samples, one per row
@@ -74,6 +76,7 @@
       gradient check     central differences against backward
       evaluation         loss, accuracy, confusion matrix over a data set
       training           nn_train: epochs, batches, schedules, early stop
+      model files        nn_save/nn_load: the format, CRC-32, atomic save
       license            at the very end of the file
 */
 
@@ -120,8 +123,21 @@ typedef enum nn_result {
     NN_ERR_NOMEM = -1,  /* an allocation failed, or its size overflows */
     NN_ERR_INVALID = -2, /* an argument no net can accept, e.g. a loss that
                             does not fit the output activation */
-    NN_ERR_NONFINITE = -3 /* a NaN or infinity in the data, the loss or the
-                             gradients; the step that met it was not taken */
+    NN_ERR_NONFINITE = -3, /* a NaN or infinity in the data, the loss or
+                              the gradients; the step that met it was not
+                              taken */
+    /* model files (nn_save, nn_load and their memory twins) */
+    NN_ERR_IO = -4,          /* a file could not be opened, read, written
+                                or renamed */
+    NN_ERR_NOT_MODEL = -5,   /* the data does not start with nn.h's magic */
+    NN_ERR_VERSION = -6,     /* a newer format version than this nn.h reads */
+    NN_ERR_TRUNCATED = -7,   /* the data ends before the model does (or
+                                claims sizes no data of its length holds) */
+    NN_ERR_CORRUPT = -8,     /* the CRC-32 does not match: bytes changed */
+    NN_ERR_TRAILING = -9,    /* bytes follow the end of the model */
+    NN_ERR_UNSUPPORTED = -10 /* a well-formed field this nn.h cannot use:
+                                an unknown activation, real size or flag, a
+                                size of 0, a NaN or infinite parameter */
 } nn_result;
 
 /* Activation of a layer, a = f(z), applied elementwise except softmax. */
@@ -456,6 +472,65 @@ NNDEF nn_train_config nn_train_defaults(nn_loss loss);
 NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
                          const nn_real *x, const nn_real *y, size_t n);
 
+/* ---- model files ------------------------------------------------------- */
+
+/* A model file holds everything that decides what a net computes and how
+   it goes on training: sizes, activations, parameters, class weights, the
+   random generator and the optimizer state (when nn_step has run since the
+   last nn_opt_reset; call nn_opt_reset first for a smaller file).  Loaded,
+   it predicts bit for bit as the saved net did, and training resumes as if
+   it had never stopped.  The workspace and gradients are not kept.
+
+   Format version 1.  Every integer is little-endian, every real IEEE-754
+   in the real size of the build that saved it, little-endian too:
+     offset  bytes  field
+      0       8     magic: 89 4E 4E 48 0D 0A 1A 0A ("\x89NNH\r\n\x1a\n")
+      8       4     format version, 1
+     12       4     real size: 4 (float) or 8 (double)
+     16       4     flags: bit 0 class weights, bit 1 optimizer state;
+                    other bits 0
+     20       4     L, the number of layers, >= 1
+     24      16     the generator: state, inc (2 x u64)
+     40   8(L+1)    sizes[0 .. L] (u64, each >= 1)
+          4L        activations (u32, nn_act values)
+          P reals   parameters in the layout of nn_params (P =
+                    nn_param_count)
+          if bit 0: sizes[L] reals, the class weights
+          if bit 1: u32 optimizer kind (nn_opt_kind), u32 0, u64 step
+                    count t, P reals m, P reals v
+          4         CRC-32 (the zlib/PNG polynomial) of every byte before
+   A float file loads into a double build exactly; a double file into a
+   float build rounds each real to the nearest float. */
+
+/* The size in bytes of the model nn_save_mem writes for this net. */
+NNDEF size_t nn_save_size(const nn_net *net);
+/* Writes the model into buf, which holds cap bytes.  Allocates nothing.
+   NN_ERR_INVALID when cap < nn_save_size(net); buf is then untouched. */
+NNDEF nn_result nn_save_mem(const nn_net *net, void *buf, size_t cap);
+/* A new net from the model in buf (len bytes), or NULL with the reason in
+   *err (err may be NULL; NN_OK on success).  Every field and size is
+   checked against len before anything is allocated, so no data can make
+   it allocate more than a few times len bytes; data that is not a
+   complete, intact model of a version this nn.h reads is rejected with
+   one of the model-file codes of nn_result, or NN_ERR_NOMEM. */
+NNDEF nn_net *nn_load_mem(const void *buf, size_t len, nn_result *err);
+
+#ifndef NN_NO_STDIO
+/* Saves the net to the file at path without ever leaving a half-written
+   model there: the model goes to path + ".tmp" in the same directory,
+   which is flushed, closed and renamed over path.  On any failure the
+   temporary file is removed, a file already at path is left as it was,
+   and the result is NN_ERR_IO (NN_ERR_NOMEM when the temporary name
+   cannot be allocated).  Two processes saving the same path at once would
+   share the temporary name; don't. */
+NNDEF nn_result nn_save(const nn_net *net, const char *path);
+/* Loads a model saved by nn_save (or written by nn_save_mem to a file):
+   NULL with *err set like nn_load_mem, or NN_ERR_IO when the file cannot
+   be opened or read.  Reads the whole file into memory first; a file that
+   does not start with the magic is rejected after reading 8 bytes. */
+NNDEF nn_net *nn_load(const char *path, nn_result *err);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
@@ -475,6 +550,9 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
 
 #include <math.h>
 #include <string.h>
+#ifndef NN_NO_STDIO
+#include <stdio.h>
+#endif
 
 #if defined(NN_MALLOC) && defined(NN_FREE)
 /* the caller's allocator */
@@ -563,6 +641,13 @@ NNDEF const char *nn_result_string(nn_result r) {
     case NN_ERR_NOMEM: return "out of memory";
     case NN_ERR_INVALID: return "invalid argument";
     case NN_ERR_NONFINITE: return "NaN or infinity in data, loss or gradient";
+    case NN_ERR_IO: return "file could not be opened, read or written";
+    case NN_ERR_NOT_MODEL: return "not an nn.h model";
+    case NN_ERR_VERSION: return "model file of a newer format version";
+    case NN_ERR_TRUNCATED: return "model data is truncated";
+    case NN_ERR_CORRUPT: return "model data is corrupt (CRC mismatch)";
+    case NN_ERR_TRAILING: return "bytes after the end of the model";
+    case NN_ERR_UNSUPPORTED: return "model holds a value this nn.h cannot use";
     }
     return "unknown error";
 }
@@ -1692,6 +1777,381 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
     NN_FREE(idx);
     return r;
 }
+
+/* ---- model files --------------------------------------------------------
+   One writer serves nn_save, nn_save_mem and nn_save_size: it sends each
+   field byte by byte (little-endian, whatever the host) to a buffer, a
+   file or nowhere, and keeps the CRC-32 of everything it sent.  The
+   reader checks the whole model against the data's length and CRC before
+   nn_load_mem allocates anything. */
+
+/* CRC-32 as zlib and PNG compute it: polynomial 0xEDB88320 (reflected),
+   starting from and finished with all ones; here a bit at a time. */
+static uint32_t nn__crc32(uint32_t crc, const unsigned char *p, size_t n) {
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (UINT32_C(0xedb88320) & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static const unsigned char nn__magic[8] = {0x89, 'N', 'N', 'H',
+                                           '\r', '\n', 0x1a, '\n'};
+#define NN__FORMAT_VERSION 1u
+#define NN__FLAG_CLASS_WEIGHTS 1u
+#define NN__FLAG_OPTIMIZER 2u
+#define NN__HEADER_BYTES 40u /* magic to the generator */
+
+typedef struct nn__writer {
+    unsigned char *buf; /* memory target, or NULL */
+#ifndef NN_NO_STDIO
+    FILE *file;         /* file target, or NULL */
+#endif
+    size_t pos;         /* bytes sent so far */
+    uint32_t crc;       /* of those bytes */
+    int failed;         /* a write to the file failed */
+} nn__writer;
+
+static void nn__put(nn__writer *w, const unsigned char *p, size_t n) {
+    w->crc = nn__crc32(w->crc, p, n);
+    if (w->buf) memcpy(w->buf + w->pos, p, n);
+#ifndef NN_NO_STDIO
+    if (w->file && fwrite(p, 1, n, w->file) != n) w->failed = 1;
+#endif
+    w->pos += n;
+}
+
+static void nn__put_u32(nn__writer *w, uint32_t v) {
+    unsigned char b[4];
+    for (int i = 0; i < 4; i++) b[i] = (unsigned char)(v >> (8 * i));
+    nn__put(w, b, 4);
+}
+
+static void nn__put_u64(nn__writer *w, uint64_t v) {
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+    nn__put(w, b, 8);
+}
+
+/* reals in the build's own precision; the bits of a float or double are
+   those of a uint32_t or uint64_t of the same size */
+static void nn__put_reals(nn__writer *w, const nn_real *v, size_t n) {
+    for (size_t k = 0; k < n; k++) {
+        if (sizeof(nn_real) == 4) {
+            uint32_t bits;
+            memcpy(&bits, &v[k], 4);
+            nn__put_u32(w, bits);
+        } else {
+            uint64_t bits;
+            memcpy(&bits, &v[k], 8);
+            nn__put_u64(w, bits);
+        }
+    }
+}
+
+static int nn__has_opt_state(const nn_net *net) {
+    return net->opt_m != NULL && net->opt_t > 0;
+}
+
+/* The whole model, in the order the format lists. */
+static void nn__write_model(nn__writer *w, const nn_net *net) {
+    const size_t L = net->n_layers;
+    const int opt = nn__has_opt_state(net);
+    uint32_t crc;
+    nn__put(w, nn__magic, 8);
+    nn__put_u32(w, NN__FORMAT_VERSION);
+    nn__put_u32(w, (uint32_t)sizeof(nn_real));
+    nn__put_u32(w, (net->weighted ? NN__FLAG_CLASS_WEIGHTS : 0u) |
+                       (opt ? NN__FLAG_OPTIMIZER : 0u));
+    nn__put_u32(w, (uint32_t)L);
+    nn__put_u64(w, net->rng.state);
+    nn__put_u64(w, net->rng.inc);
+    for (size_t i = 0; i <= L; i++) nn__put_u64(w, (uint64_t)net->sizes[i]);
+    for (size_t l = 0; l < L; l++) nn__put_u32(w, (uint32_t)net->acts[l]);
+    nn__put_reals(w, net->params, net->n_params);
+    if (net->weighted) nn__put_reals(w, net->class_weights, net->sizes[L]);
+    if (opt) {
+        nn__put_u32(w, (uint32_t)net->opt_kind);
+        nn__put_u32(w, 0);
+        nn__put_u64(w, net->opt_t);
+        nn__put_reals(w, net->opt_m, net->n_params);
+        nn__put_reals(w, net->opt_v, net->n_params);
+    }
+    crc = w->crc;
+    nn__put_u32(w, crc);
+}
+
+NNDEF size_t nn_save_size(const nn_net *net) {
+    nn__writer w;
+    NN_ASSERT(net);
+    memset(&w, 0, sizeof w); /* no target: only counts */
+    nn__write_model(&w, net);
+    return w.pos;
+}
+
+NNDEF nn_result nn_save_mem(const nn_net *net, void *buf, size_t cap) {
+    nn__writer w;
+    NN_ASSERT(net && (buf || cap == 0));
+    if (cap < nn_save_size(net)) return NN_ERR_INVALID;
+    memset(&w, 0, sizeof w);
+    w.buf = (unsigned char *)buf;
+    nn__write_model(&w, net);
+    return NN_OK;
+}
+
+/* What the reader learns from the header, before anything is allocated. */
+typedef struct nn__model_info {
+    size_t real_size, n_layers, n_params, n_out;
+    uint32_t flags;
+    const unsigned char *sizes, *acts, *params, *class_weights, *opt;
+} nn__model_info;
+
+static uint32_t nn__get_u32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t nn__get_u64(const unsigned char *p) {
+    return (uint64_t)nn__get_u32(p) | (uint64_t)nn__get_u32(p + 4) << 32;
+}
+
+/* the real at p, stored in real_size bytes, in this build's precision */
+static nn_real nn__get_real(const unsigned char *p, size_t real_size) {
+    if (real_size == 4) {
+        const uint32_t bits = nn__get_u32(p);
+        float f;
+        memcpy(&f, &bits, 4);
+        return (nn_real)f;
+    } else {
+        const uint64_t bits = nn__get_u64(p);
+        double d;
+        memcpy(&d, &bits, 8);
+        return (nn_real)d;
+    }
+}
+
+/* 1 when the n reals at p are finite in this build (a double too large
+   for a float is not), and >= 0 when nonneg is set */
+static int nn__reals_ok(const unsigned char *p, size_t n, size_t real_size,
+                        int nonneg) {
+    for (size_t k = 0; k < n; k++) {
+        const nn_real v = nn__get_real(p + k * real_size, real_size);
+        if (!nn__finite((double)v) || (nonneg && v < 0)) return 0;
+    }
+    return 1;
+}
+
+/* Checks a model of len bytes at p, field by field and bound by bound,
+   and says where its parts are.  Allocates nothing. */
+static nn_result nn__check_model(const unsigned char *p, size_t len,
+                                 nn__model_info *m) {
+    size_t need, count, L, opt_bytes = 0, at_params, at_weights, at_opt;
+    if (memcmp(p, nn__magic, len < 8 ? len : 8) != 0) return NN_ERR_NOT_MODEL;
+    if (len < 12) return NN_ERR_TRUNCATED;
+    if (nn__get_u32(p + 8) > NN__FORMAT_VERSION) return NN_ERR_VERSION;
+    if (nn__get_u32(p + 8) == 0) return NN_ERR_UNSUPPORTED;
+    if (len < NN__HEADER_BYTES) return NN_ERR_TRUNCATED;
+    m->real_size = nn__get_u32(p + 12);
+    m->flags = nn__get_u32(p + 16);
+    if ((m->real_size != 4 && m->real_size != 8) ||
+        (m->flags & ~(NN__FLAG_CLASS_WEIGHTS | NN__FLAG_OPTIMIZER)) != 0 ||
+        nn__get_u32(p + 20) == 0)
+        return NN_ERR_UNSUPPORTED;
+    L = m->n_layers = (size_t)nn__get_u32(p + 20);
+    /* sizes and activations must fit in the data before they are read */
+    if (!nn__add(L, 1, &need) || !nn__mul(need, 8, &need) ||
+        !nn__add(need, NN__HEADER_BYTES, &need) ||
+        !nn__mul(L, 4, &count) || !nn__add(need, count, &need) || len < need)
+        return NN_ERR_TRUNCATED;
+    m->sizes = p + NN__HEADER_BYTES;
+    m->acts = m->sizes + 8 * (L + 1);
+    m->n_params = 0;
+    for (size_t i = 0; i <= L; i++) {
+        const uint64_t n = nn__get_u64(m->sizes + 8 * i);
+        if (n == 0) return NN_ERR_UNSUPPORTED;
+        /* a size beyond size_t, or a parameter count that overflows, is
+           more than len bytes can hold */
+        if (n > (uint64_t)(size_t)-1) return NN_ERR_TRUNCATED;
+        if (i > 0) {
+            const size_t n_in = (size_t)nn__get_u64(m->sizes + 8 * (i - 1));
+            if (!nn__add(n_in, 1, &count) || !nn__mul(count, (size_t)n, &count) ||
+                !nn__add(m->n_params, count, &m->n_params))
+                return NN_ERR_TRUNCATED;
+        }
+    }
+    m->n_out = (size_t)nn__get_u64(m->sizes + 8 * L);
+    for (size_t l = 0; l < L; l++)
+        if (nn__get_u32(m->acts + 4 * l) >= (uint32_t)NN_ACT_COUNT)
+            return NN_ERR_UNSUPPORTED;
+    /* the rest: parameters, class weights, optimizer state, CRC; as
+       offsets, since a pointer may only be formed once it lies in the
+       data */
+    at_params = need;
+    if (!nn__mul(m->n_params, m->real_size, &count) ||
+        !nn__add(need, count, &need))
+        return NN_ERR_TRUNCATED;
+    at_weights = need;
+    if (m->flags & NN__FLAG_CLASS_WEIGHTS)
+        if (!nn__mul(m->n_out, m->real_size, &count) ||
+            !nn__add(need, count, &need))
+            return NN_ERR_TRUNCATED;
+    at_opt = need;
+    if (m->flags & NN__FLAG_OPTIMIZER)
+        if (!nn__mul(m->n_params, 2 * m->real_size, &opt_bytes) ||
+            !nn__add(opt_bytes, 16, &opt_bytes) ||
+            !nn__add(need, opt_bytes, &need))
+            return NN_ERR_TRUNCATED;
+    if (!nn__add(need, 4, &need) || len < need) return NN_ERR_TRUNCATED;
+    if (len > need) return NN_ERR_TRAILING;
+    m->params = p + at_params;
+    m->class_weights = p + at_weights;
+    m->opt = p + at_opt;
+    if (nn__crc32(0, p, need - 4) != nn__get_u32(p + need - 4))
+        return NN_ERR_CORRUPT;
+    /* intact; now what the values mean */
+    if (!nn__reals_ok(m->params, m->n_params, m->real_size, 0))
+        return NN_ERR_UNSUPPORTED;
+    if ((m->flags & NN__FLAG_CLASS_WEIGHTS) &&
+        !nn__reals_ok(m->class_weights, m->n_out, m->real_size, 1))
+        return NN_ERR_UNSUPPORTED;
+    if ((m->flags & NN__FLAG_OPTIMIZER) &&
+        (nn__get_u32(m->opt) >= (uint32_t)NN_OPT_COUNT ||
+         nn__get_u32(m->opt + 4) != 0 || nn__get_u64(m->opt + 8) == 0 ||
+         !nn__reals_ok(m->opt + 16, 2 * m->n_params, m->real_size, 0)))
+        return NN_ERR_UNSUPPORTED;
+    return NN_OK;
+}
+
+NNDEF nn_net *nn_load_mem(const void *buf, size_t len, nn_result *err) {
+    const unsigned char *p = (const unsigned char *)buf;
+    nn__model_info m;
+    nn_result r;
+    nn_net *net = NULL;
+    size_t *sizes;
+    nn_act *acts;
+    NN_ASSERT(buf || len == 0);
+    r = len == 0 ? NN_ERR_TRUNCATED : nn__check_model(p, len, &m);
+    if (r != NN_OK) goto done;
+    /* sized by L, which the check bounded by len */
+    sizes = (size_t *)NN_MALLOC((m.n_layers + 1) * sizeof *sizes +
+                                m.n_layers * sizeof *acts);
+    if (!sizes) {
+        r = NN_ERR_NOMEM;
+        goto done;
+    }
+    acts = (nn_act *)(sizes + m.n_layers + 1);
+    for (size_t i = 0; i <= m.n_layers; i++)
+        sizes[i] = (size_t)nn__get_u64(m.sizes + 8 * i);
+    for (size_t l = 0; l < m.n_layers; l++)
+        acts[l] = (nn_act)nn__get_u32(m.acts + 4 * l);
+    net = nn_create(m.n_layers, sizes, acts, 0);
+    NN_FREE(sizes);
+    if (!net || ((m.flags & NN__FLAG_OPTIMIZER) && nn__opt_alloc(net) != NN_OK)) {
+        nn_destroy(net);
+        net = NULL;
+        r = NN_ERR_NOMEM;
+        goto done;
+    }
+    net->rng.state = nn__get_u64(p + 24);
+    net->rng.inc = nn__get_u64(p + 32);
+    for (size_t k = 0; k < m.n_params; k++)
+        net->params[k] = nn__get_real(m.params + k * m.real_size, m.real_size);
+    if (m.flags & NN__FLAG_CLASS_WEIGHTS) {
+        for (size_t o = 0; o < m.n_out; o++)
+            net->class_weights[o] =
+                nn__get_real(m.class_weights + o * m.real_size, m.real_size);
+        net->weighted = 1;
+    }
+    if (m.flags & NN__FLAG_OPTIMIZER) {
+        const unsigned char *mv = m.opt + 16;
+        net->opt_kind = (nn_opt_kind)nn__get_u32(m.opt);
+        net->opt_t = nn__get_u64(m.opt + 8);
+        for (size_t k = 0; k < 2 * m.n_params; k++)
+            net->opt_m[k] = nn__get_real(mv + k * m.real_size, m.real_size);
+    }
+done:
+    if (err) *err = r;
+    return net;
+}
+
+#ifndef NN_NO_STDIO
+NNDEF nn_result nn_save(const nn_net *net, const char *path) {
+    const size_t n = path ? strlen(path) : 0;
+    nn__writer w;
+    char *tmp;
+    int ok;
+    NN_ASSERT(net && path);
+    tmp = (char *)NN_MALLOC(n + 5);
+    if (!tmp) return NN_ERR_NOMEM;
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp", 5);
+    memset(&w, 0, sizeof w);
+    w.file = fopen(tmp, "wb");
+    if (!w.file) {
+        NN_FREE(tmp);
+        return NN_ERR_IO;
+    }
+    nn__write_model(&w, net);
+    /* fflush hands the bytes to the system; fclose reports what it
+       could not write */
+    ok = !w.failed && fflush(w.file) == 0;
+    ok = fclose(w.file) == 0 && ok;
+    /* C's rename replaces an existing file atomically on POSIX; Windows
+       refuses to, so there the old file goes first (not atomic, but the
+       new model is kept in the temporary file if the rename fails) */
+    if (ok && rename(tmp, path) != 0) {
+#ifdef _WIN32
+        ok = remove(path) == 0 && rename(tmp, path) == 0;
+#else
+        ok = 0;
+#endif
+    }
+    if (!ok) remove(tmp);
+    NN_FREE(tmp);
+    return ok ? NN_OK : NN_ERR_IO;
+}
+
+NNDEF nn_net *nn_load(const char *path, nn_result *err) {
+    unsigned char head[8], *data = NULL;
+    nn_net *net = NULL;
+    nn_result r = NN_ERR_IO;
+    size_t got;
+    long size;
+    FILE *f;
+    NN_ASSERT(path);
+    f = fopen(path, "rb");
+    if (!f) goto done;
+    /* anything but a model is turned away after 8 bytes; a directory
+       opens on some systems, but reading it fails */
+    got = fread(head, 1, 8, f);
+    if (ferror(f)) goto done;
+    if (memcmp(head, nn__magic, got) != 0) {
+        r = NN_ERR_NOT_MODEL;
+        goto done;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0)
+        goto done;
+    if (size == 0 || (unsigned long)size > (size_t)-1) {
+        r = size == 0 ? NN_ERR_TRUNCATED : NN_ERR_NOMEM;
+        goto done;
+    }
+    data = (unsigned char *)NN_MALLOC((size_t)size);
+    if (!data) {
+        r = NN_ERR_NOMEM;
+        goto done;
+    }
+    if (fread(data, 1, (size_t)size, f) != (size_t)size) goto done;
+    net = nn_load_mem(data, (size_t)size, &r);
+done:
+    if (f) fclose(f);
+    NN_FREE(data);
+    if (err) *err = r;
+    return net;
+}
+#endif /* NN_NO_STDIO */
 
 #ifdef __cplusplus
 }

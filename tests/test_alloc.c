@@ -1,6 +1,7 @@
 /* NN_MALLOC/NN_FREE and NN_ASSERT are honoured, every allocation is freed,
    and an allocation that fails at any point comes back as NULL or
    NN_ERR_NOMEM with nothing leaked and the net still usable. */
+#include <stdio.h>
 #include <stdlib.h>
 
 static long t_live, t_calls, t_fail_at = -1; /* fail the call with this index */
@@ -133,6 +134,72 @@ int main(void) {
             nn_destroy(net);
             CHECK(t_live == 0);
         }
+    }
+
+    /* the evaluation helpers on a net without a workspace yet */
+    {
+        size_t classes[2], counts[4];
+        double loss = 0, acc = 0;
+        for (int fn = 0; fn < 3; fn++) {
+            net = nn_create(2, sizes, acts, 1);
+            t_calls = 0;
+            t_fail_at = 0;
+            CHECK((fn == 0   ? nn_classify(net, x, 2, classes)
+                   : fn == 1 ? nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x, y, 2, &loss, &acc)
+                             : nn_confusion_matrix(net, x, y, 2, counts)) == NN_ERR_NOMEM);
+            t_fail_at = -1;
+            CHECK(nn_classify(net, x, 2, classes) == NN_OK);
+            nn_destroy(net);
+            CHECK(t_live == 0);
+        }
+    }
+
+    /* model files: whichever allocation of a load fails, NULL and
+       NN_ERR_NOMEM, nothing leaked; a save that cannot name its temporary
+       file fails with NN_ERR_NOMEM and writes nothing */
+    {
+        const char *path = "build/alloc-test.nn";
+        unsigned char buf[2048];
+        size_t len;
+        long load_needed, file_needed;
+        nn_result err;
+        nn_opt adam = nn_opt_adam(0.1);
+        net = nn_create(2, sizes, acts, 1);
+        nn_grads(net)[0] = 1;
+        nn_step(net, &adam); /* a model with optimizer state */
+        len = nn_save_size(net);
+        CHECK(len <= sizeof buf && nn_save_mem(net, buf, sizeof buf) == NN_OK);
+        remove(path);
+        t_calls = 0;
+        t_fail_at = 0;
+        CHECK(nn_save(net, path) == NN_ERR_NOMEM);
+        t_fail_at = -1;
+        CHECK(nn_load(path, &err) == NULL && err == NN_ERR_IO); /* nothing written */
+        CHECK(nn_save(net, path) == NN_OK);
+        nn_destroy(net);
+        CHECK(t_live == 0);
+        t_calls = 0;
+        nn_destroy(nn_load_mem(buf, len, &err));
+        load_needed = t_calls;
+        CHECK(load_needed == 4); /* sizes, net, params, optimizer state */
+        t_calls = 0;
+        nn_destroy(nn_load(path, &err));
+        file_needed = t_calls;
+        CHECK(file_needed == 5); /* and the file's bytes */
+        for (long k = 0; k < file_needed; k++) {
+            nn_net *back;
+            t_calls = 0;
+            t_fail_at = k;
+            back = k < load_needed ? nn_load_mem(buf, len, &err) : NULL;
+            CHECK(k >= load_needed || (back == NULL && err == NN_ERR_NOMEM));
+            CHECK(t_live == 0);
+            t_calls = 0;
+            back = nn_load(path, &err);
+            CHECK(back == NULL && err == NN_ERR_NOMEM);
+            CHECK(t_live == 0);
+        }
+        t_fail_at = -1;
+        remove(path);
     }
 
     /* misuse goes to the caller's NN_ASSERT: a batch of 0 rows */
