@@ -32,7 +32,7 @@ COMPILE_cxx-float = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS)
 COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
 TESTS = kernels activations losses network gradcheck alloc learn optim train model
-PROGRAMS = $(addprefix test_,$(TESTS)) dropin static
+PROGRAMS = $(addprefix test_,$(TESTS)) dropin static nostdio
 EXAMPLES = xor sine article iris spiral fashion_mnist
 # examples whose only promise is to run and exit 0; tests/examples.sh checks
 # what the others print and write
@@ -51,12 +51,15 @@ $(BUILD)/examples/%: examples/%.c nn.h
 	$(CC) $(WARN_C) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 define CONFIG_RULES
-$(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h nn.h
+$(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h tests/counting_alloc.h nn.h
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/dropin: tests/dropin_main.c tests/dropin_impl.c tests/harness.h nn.h
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ tests/dropin_main.c tests/dropin_impl.c $$(LDLIBS)
+$(BUILD)/$(1)/nostdio: tests/nostdio.c nn.h
+	@mkdir -p $$(@D)
+	$$(COMPILE_$(1)) -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/static: tests/static_a.c tests/static_b.c tests/harness.h nn.h
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ tests/static_a.c tests/static_b.c $$(LDLIBS)

@@ -2,26 +2,11 @@
    and an allocation that fails at any point comes back as NULL or
    NN_ERR_NOMEM with nothing leaked and the net still usable. */
 #include <stdio.h>
-#include <stdlib.h>
 
-static long t_live, t_calls, t_fail_at = -1; /* fail the call with this index */
-
-static void *t_malloc(size_t n) {
-    void *p;
-    if (t_calls++ == t_fail_at) return NULL;
-    p = malloc(n);
-    if (p) t_live++;
-    return p;
-}
-static void t_free(void *p) {
-    if (p) t_live--;
-    free(p);
-}
+#include "counting_alloc.h"
 
 static int t_asserts; /* misuse seen by the custom NN_ASSERT */
 
-#define NN_MALLOC(n) t_malloc(n)
-#define NN_FREE(p) t_free(p)
 #define NN_ASSERT(c) ((c) ? (void)0 : (void)t_asserts++)
 #define NN_IMPLEMENTATION
 #include "../nn.h"

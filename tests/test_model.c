@@ -3,15 +3,7 @@
    change rejected, huge headers allocating nothing, atomic saves that
    never lose the old file, and resumed training equal to uninterrupted
    training. */
-#include <stdlib.h>
-
-static long t_calls; /* allocations so far */
-static void *t_malloc(size_t n) {
-    t_calls++;
-    return malloc(n);
-}
-#define NN_MALLOC(n) t_malloc(n)
-#define NN_FREE(p) free(p)
+#include "counting_alloc.h"
 #define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"

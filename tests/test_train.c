@@ -2,15 +2,7 @@
    written out by hand, bit for bit; its order, schedules, early stopping,
    non-finite guard, callbacks and one-time allocation; and the evaluation
    helpers. */
-#include <stdlib.h>
-
-static long t_calls; /* allocations so far */
-static void *t_malloc(size_t n) {
-    t_calls++;
-    return malloc(n);
-}
-#define NN_MALLOC(n) t_malloc(n)
-#define NN_FREE(p) free(p)
+#include "counting_alloc.h"
 #define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
