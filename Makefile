@@ -4,6 +4,8 @@
 #   make examples   build the examples into build/examples/
 #   make sanitize   the suite under ASan (with leak checks) and UBSan
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
+#   make portability  every compiler, C++ standard, libc, 32-bit, s390x...
+#   make install    nn.h and nn.pc under PREFIX (/usr/local); uninstall
 #   make clean      remove build/
 # Flags: CFLAGS/CXXFLAGS set optimisation (default -O2 -g); the warnings sit
 # in WARN_C/WARN_CXX, so `make test CFLAGS=-O0` still warns.  CC=clang
@@ -18,13 +20,15 @@ WARN_C = -std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
   -Wsign-conversion -Wdouble-promotion -Wstrict-prototypes \
   -Wmissing-prototypes -Wcast-qual -Wundef -Wvla -Wwrite-strings -Wformat=2 \
   -Werror
-WARN_CXX = -std=c++11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
+CXXSTD = c++11
+WARN_CXX = -std=$(CXXSTD) -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
   -Wsign-conversion -Wdouble-promotion -Wcast-qual -Wundef -Werror
 ifneq (,$(findstring clang,$(shell $(CC) --version 2>/dev/null)))
 WARN_C += -Wcomma
 endif
 
-# The suite is built four ways: C and C++, float and double.
+# The suite is built four ways: C and C++, float and double.  CONFIGS may
+# name fewer (a C-only compiler: CONFIGS="c-float c-double").
 CONFIGS = c-float c-double cxx-float cxx-double
 COMPILE_c-float = $(CC) $(WARN_C) $(CFLAGS)
 COMPILE_c-double = $(CC) $(WARN_C) $(CFLAGS) -DNN_REAL=double
@@ -70,9 +74,12 @@ $(foreach c,$(CONFIGS),$(eval $(call CONFIG_RULES,$(c))))
 # checks of what the other examples print and write, and the check that
 # README.md and nn.h's quick start match the code; ends with the line
 # "N passed, N failed".
+# NN_RUN runs each program (e.g. NN_RUN=qemu-s390x for a cross build).
+NN_RUN =
+export NN_RUN
 test: $(TEST_BINS) $(EXAMPLE_BINS)
-	@sh tests/run.sh $(TEST_BINS) $(addprefix $(BUILD)/examples/,$(PLAIN_EXAMPLES)) \
-	  "sh tests/examples.sh $(BUILD)" "sh tests/readme.sh $(BUILD) $(CC)"
+	@sh tests/run.sh $(foreach b,$(TEST_BINS) $(addprefix $(BUILD)/examples/,$(PLAIN_EXAMPLES)),"$(NN_RUN) $(b)") \
+	  "sh tests/examples.sh $(BUILD)" "sh tests/readme.sh $(BUILD) '$(CC)'"
 
 # The whole suite under AddressSanitizer (with LeakSanitizer, so a leak
 # fails too) and UndefinedBehaviorSanitizer; any report fails the run.
@@ -106,6 +113,25 @@ fuzz: $(BUILD)/fuzz/fuzz_load $(BUILD)/fuzz/seeds-float $(BUILD)/fuzz/seeds-doub
 	  -rss_limit_mb=2048 -print_final_stats=1 \
 	  -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
 
+# Every toolchain and build nn.h promises, one line each (tests/portability.sh).
+portability:
+	@sh tests/portability.sh
+
+# The header and a pkg-config file; DESTDIR is honoured.
+PREFIX = /usr/local
+INCLUDEDIR = $(PREFIX)/include
+PKGCONFIGDIR = $(PREFIX)/lib/pkgconfig
+VERSION = $(shell sed -n 's/^\#define NN_VERSION_STRING "\(.*\)"/\1/p' nn.h)
+install:
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 nn.h $(DESTDIR)$(INCLUDEDIR)/nn.h
+	printf '%s\n' 'prefix=$(PREFIX)' 'includedir=$(INCLUDEDIR)' '' 'Name: nn.h' \
+	  'Description: small dense feedforward neural networks in one C header' \
+	  'Version: $(VERSION)' 'Libs: -lm' 'Cflags: -I$${includedir}' \
+	  > $(DESTDIR)$(PKGCONFIGDIR)/nn.pc
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/nn.h $(DESTDIR)$(PKGCONFIGDIR)/nn.pc
+
 # Unpacks Debian's dataset-fashion-mnist for examples/fashion_mnist.c.
 fashion-mnist-data:
 	@test -d $(FASHION) || { echo "no $(FASHION): sudo apt-get install dataset-fashion-mnist"; exit 1; }
@@ -117,4 +143,5 @@ fashion-mnist-data:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all examples test clean sanitize fuzz fashion-mnist-data
+.PHONY: all examples test clean sanitize fuzz portability install uninstall \
+  fashion-mnist-data

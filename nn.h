@@ -246,7 +246,8 @@ typedef struct nn_train_config {
 /* A network: its sizes, activations, parameters, gradients, random
    generator and workspace.  Opaque; use the functions below.  Nets share
    nothing, so two threads may use two nets; one net is one thread's at a
-   time (nn_forward writes its workspace). */
+   time (nn_forward writes its workspace), except through nn_predict,
+   which many threads may call on one net at once. */
 typedef struct nn_net nn_net;
 
 /* PCG32 random generator (O'Neill, pcg-random.org): the same seed gives the
@@ -330,6 +331,17 @@ NNDEF nn_result nn_reserve(nn_net *net, size_t B);
    and cannot (NN_ERR_NOMEM); the net is then unchanged.  x must not point
    into the net's own workspace. */
 NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B);
+
+/* Prediction on a const net, for many threads sharing one trained net:
+   nothing in the net is written and nothing is allocated.  Runs the net on
+   x (B x nn_size(net, 0)) and writes the output (B x nn_size(net, L)) to
+   out, using scratch, an array of nn_predict_scratch_size(net, B) reals
+   that the caller owns, one per thread.  Gives the same numbers as
+   nn_forward, bit for bit.  nn_predict_scratch_size returns 0 when the
+   size would overflow size_t. */
+NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B);
+NNDEF void nn_predict(const nn_net *net, const nn_real *x, size_t B,
+                      nn_real *scratch, nn_real *out);
 
 /* The loss of the last nn_forward's output against targets y
    (B x nn_size(net, L)), in *out.  Touches no gradient.  NN_ERR_INVALID
@@ -687,7 +699,7 @@ NNDEF size_t nn_rng_below(nn_rng *rng, size_t bound) {
     /* r % bound is uniform only over whole multiples of bound, so draw
        again below 2^k mod bound, the leftover part of the range */
     NN_ASSERT(rng && bound >= 1);
-    if ((uint64_t)bound <= UINT32_MAX) {
+    if ((uint64_t)bound >> 32 == 0) { /* always, where size_t has 32 bits */
         const uint32_t b = (uint32_t)bound, skip = (0u - b) % b;
         uint32_t r;
         do r = nn_rng_u32(rng);
@@ -826,7 +838,7 @@ static void nn__act_forward(nn_real *NN_RESTRICT a,
         break;
     case NN_ACT_LEAKY_RELU:
         for (size_t k = 0; k < count; k++)
-            a[k] = z[k] > 0 ? z[k] : slope * z[k];
+            a[k] = z[k] > 0 ? z[k] : (nn_real)(slope * z[k]);
         break;
     case NN_ACT_SOFTMAX:
         for (size_t s = 0; s < B; s++)
@@ -855,7 +867,7 @@ static void nn__act_backward(nn_real *NN_RESTRICT d,
         break;
     case NN_ACT_LEAKY_RELU:
         for (size_t k = 0; k < count; k++)
-            d[k] = z[k] > 0 ? d[k] : slope * d[k];
+            d[k] = z[k] > 0 ? d[k] : (nn_real)(slope * d[k]);
         break;
     case NN_ACT_SOFTMAX:
         for (size_t s = 0; s < B; s++) {
@@ -1207,6 +1219,33 @@ NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
     return nn__layer_a(net, net->n_layers - 1);
 }
 
+NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B) {
+    size_t count;
+    NN_ASSERT(net);
+    /* two arrays of the widest layer, z and a, taking turns */
+    if (!nn__mul(net->max_width, B, &count) || !nn__mul(count, 2, &count))
+        return 0;
+    return count;
+}
+
+/* nn_forward's two kernels per layer, with the activations alternating
+   between two scratch arrays instead of the net's workspace */
+NNDEF void nn_predict(const nn_net *net, const nn_real *x, size_t B,
+                      nn_real *scratch, nn_real *out) {
+    const size_t L = net ? net->n_layers : 0;
+    nn_real *z, *a;
+    NN_ASSERT(net && x && scratch && out && B > 0);
+    z = scratch;
+    a = scratch + B * net->max_width;
+    for (size_t l = 0; l < L; l++) {
+        const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        const nn_real *W = net->params + net->offsets[l];
+        nn__dense_forward(z, l == 0 ? x : a, W, W + n_out * n_in, B, n_in,
+                          n_out);
+        nn__act_forward(l == L - 1 ? out : a, z, B, n_out, net->acts[l]);
+    }
+}
+
 /* NN_OK when `loss` may follow the output layer's activation. */
 static nn_result nn__loss_fits(const nn_net *net, nn_loss loss) {
     const nn_act out = net->acts[net->n_layers - 1];
@@ -1413,7 +1452,7 @@ static void nn__sgd_update(nn_net *net, const nn_opt *opt) {
         if (mu != 0) {
             /* m starts at 0, so the first step sets m = g, as in PyTorch */
             m[k] = mu * m[k] + g;
-            g = opt->nesterov ? g + mu * m[k] : m[k];
+            g = opt->nesterov ? (nn_real)(g + mu * m[k]) : m[k];
         }
         w[k] -= lr * g;
     }

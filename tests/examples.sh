@@ -17,38 +17,38 @@ ends_with_accuracy() {
 }
 
 for example in xor article; do
-    "$build/examples/$example" >"$tmp/$example.out" 2>&1
+    $NN_RUN "$build/examples/$example" >"$tmp/$example.out" 2>&1
     check "$example ends with its test accuracy" ends_with_accuracy "$tmp/$example.out"
 done
 
-"$build/examples/iris" >"$tmp/iris.out" 2>&1
+$NN_RUN "$build/examples/iris" >"$tmp/iris.out" 2>&1
 check "iris exits 0" test $? -eq 0
 check "iris test accuracy >= 0.95" at_least "$(accuracy test "$tmp/iris.out")" 0.95
 check "iris ends with its test accuracy" ends_with_accuracy "$tmp/iris.out"
 
-"$build/examples/spiral" "$tmp" >"$tmp/spiral.out" 2>&1
+$NN_RUN "$build/examples/spiral" "$tmp" >"$tmp/spiral.out" 2>&1
 check "spiral exits 0" test $? -eq 0
 check "spiral train accuracy > 0.95" at_least "$(accuracy train "$tmp/spiral.out")" 0.9501
 check "spiral ends with its test accuracy" ends_with_accuracy "$tmp/spiral.out"
 check "spiral.png is a PNG" test "$(head -c 8 "$tmp/spiral.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a
 check "spiral_loss.svg is an SVG" grep -q '^<svg xmlns="http://www.w3.org/2000/svg"' "$tmp/spiral_loss.svg"
 check "spiral_loss.svg is complete" grep -q '^</svg>$' "$tmp/spiral_loss.svg"
-"$build/examples/spiral" "$tmp/missing/dir" >"$tmp/spiral2.out" 2>&1
+$NN_RUN "$build/examples/spiral" "$tmp/missing/dir" >"$tmp/spiral2.out" 2>&1
 check "spiral reports a directory it cannot write to" test $? -eq 1
 
 # fashion_mnist: no data, a truncated file, a file of the wrong kind; each
 # an exit status of 1 (not a crash) and a message
-"$build/examples/fashion_mnist" "$tmp/none" >"$tmp/fm.out" 2>&1
+$NN_RUN "$build/examples/fashion_mnist" "$tmp/none" >"$tmp/fm.out" 2>&1
 check "fashion_mnist without data exits 1" test $? -eq 1
 check "fashion_mnist without data says how to get it" \
     grep -q "apt-get install dataset-fashion-mnist" "$tmp/fm.out"
 mkdir "$tmp/bad"
 printf '\000\000\010\003\000\000\000\002\000\000\000\034\000\000\000\034' >"$tmp/bad/train-images-idx3-ubyte"
-"$build/examples/fashion_mnist" "$tmp/bad" >"$tmp/fm.out" 2>&1
+$NN_RUN "$build/examples/fashion_mnist" "$tmp/bad" >"$tmp/fm.out" 2>&1
 check "fashion_mnist rejects a truncated file" test $? -eq 1
 check "fashion_mnist says it is truncated" grep -q "truncated" "$tmp/fm.out"
 printf 'GIF89a not an IDX file' >"$tmp/bad/train-images-idx3-ubyte"
-"$build/examples/fashion_mnist" "$tmp/bad" >"$tmp/fm.out" 2>&1
+$NN_RUN "$build/examples/fashion_mnist" "$tmp/bad" >"$tmp/fm.out" 2>&1
 check "fashion_mnist rejects a file of another kind" test $? -eq 1
 check "fashion_mnist names the bad file" grep -q "is not the IDX file expected" "$tmp/fm.out"
 

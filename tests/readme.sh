@@ -7,7 +7,8 @@
 #  - every nn_ name in README.md exists in nn.h;
 #  - nn.h's table of contents matches its section banners;
 #  - LICENSE is the text at the end of nn.h.
-# Usage: sh tests/readme.sh BUILD_DIR CC     (from the repository root)
+# Usage: sh tests/readme.sh BUILD_DIR CC     (from the repository root; CC
+# may carry flags, e.g. "musl-gcc -static"; $NN_RUN runs the programs)
 build=${1:-build}
 cc=${2:-cc}
 . tests/check.sh
@@ -23,16 +24,16 @@ block() {
 block "examples/xor.c" >"$tmp/readme_xor.c"
 check "README.md shows examples/xor.c as it is" diff examples/xor.c "$tmp/readme_xor.c"
 block "output of examples/xor" >"$tmp/readme_xor.txt"
-"$build/examples/xor" >"$tmp/xor.txt" 2>&1
+$NN_RUN "$build/examples/xor" >"$tmp/xor.txt" 2>&1
 check "README.md shows the output examples/xor prints" diff "$tmp/xor.txt" "$tmp/readme_xor.txt"
 
 # nn.h's quick start: the indented program after "QUICK START"
 awk '/^   QUICK START/ { on = 1; next }
      on && /^   Link with -lm/ { exit }
      on { sub(/^      /, ""); print }' nn.h >"$tmp/quick.c"
-check "nn.h's quick start compiles" "$cc" -std=c99 -Wall -Wextra -Werror -I. \
+check "nn.h's quick start compiles" $cc -std=c99 -Wall -Wextra -Werror -I. \
     -o "$tmp/quick" "$tmp/quick.c" -lm
-"$tmp/quick" >"$tmp/quick.txt" 2>&1
+$NN_RUN "$tmp/quick" >"$tmp/quick.txt" 2>&1
 check "nn.h's quick start learns XOR" awk '
     { n++; want = (n == 2 || n == 3); if ((($1 + 0) > 0.5) != want) bad = 1 }
     END { exit (n != 4 || bad) }' "$tmp/quick.txt"
@@ -74,9 +75,9 @@ END
 }
 END
 } >"$tmp/train.c"
-check "README.md's nn_train snippet compiles" "$cc" -std=c99 -Wall -Wextra -Werror -I. \
+check "README.md's nn_train snippet compiles" $cc -std=c99 -Wall -Wextra -Werror -I. \
     -o "$tmp/train" "$tmp/train.c" -lm
-check "README.md's nn_train snippet trains" "$tmp/train"
+check "README.md's nn_train snippet trains" $NN_RUN "$tmp/train"
 
 # every picture README.md shows is in the repository
 sed -n 's/.*!\[[^]]*\](\([^)]*\)).*/\1/p' README.md | while read -r path; do

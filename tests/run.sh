@@ -1,14 +1,14 @@
 #!/bin/sh
-# Runs each command given and adds up its "N passed, N failed" line.  A
-# command that prints no such line counts as one test, passed when it exits
-# 0.  A failing command's whole output is shown.  Ends with the total line;
-# exits 1 when anything failed.
+# Runs each command given (a shell command line, so it may quote) and adds
+# up its "N passed, N failed" line.  A command that prints no such line
+# counts as one test, passed when it exits 0.  A failing command's whole
+# output is shown.  Ends with the total line; exits 1 when anything failed.
 passed=0
 failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for cmd in "$@"; do
-    $cmd >"$log" 2>&1
+    eval "$cmd" >"$log" 2>&1
     status=$?
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
     if [ -n "$line" ]; then

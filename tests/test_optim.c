@@ -236,7 +236,7 @@ static void check_rng_helpers(void) {
     CHECK(nn_rng_below(&rng, 1) == 0);
     if (sizeof(size_t) > 4) {
         /* the 64-bit path: a bound above 2^32 */
-        const size_t big = (size_t)1 << 40 | 12345;
+        const size_t big = (size_t)((uint64_t)1 << 40 | 12345);
         int in_range = 1, high = 0;
         for (int k = 0; k < 100; k++) {
             size_t v = nn_rng_below(&rng, big);
