@@ -2,7 +2,7 @@
 # make portability: every toolchain and build nn.h promises, one line each,
 # "ok" or "FAILED" with the end of its log.  A line whose tools are missing
 # fails; nothing is skipped.  .ci/run installs the Debian packages:
-# clang tcc musl-tools gcc-multilib g++-multilib gcc-12-s390x-linux-gnu
+# clang tcc musl-tools gcc-12-multilib g++-12-multilib gcc-12-s390x-linux-gnu
 # g++-12-s390x-linux-gnu libc6-dev-s390x-cross qemu-user pkgconf.
 # Ends with "N passed, N failed".  Run from the repository root.
 . tests/check.sh
