@@ -373,6 +373,18 @@ NNDEF void nn_zero_grad(nn_net *net);
 NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
                             nn_real *out);
 
+/* Which inputs matter: the gradient with respect to the input x of the
+   last nn_forward's batch, from the same backward pass, into dx
+   (B x nn_size(net, 0)); the parameters' gradients are not touched and
+   nothing is allocated.
+   nn_input_grad:  dx[s][i] = dLoss/dx[s][i], for the loss against y;
+                   NN_ERR_INVALID when the loss does not fit the output.
+   nn_output_grad: dx[s][i] = d a[s][o] / dx[s][i], for output unit o of
+                   each sample's own output (a saliency map). */
+NNDEF nn_result nn_input_grad(nn_net *net, nn_loss loss, const nn_real *y,
+                              nn_real *dx);
+NNDEF void nn_output_grad(nn_net *net, size_t o, nn_real *dx);
+
 /* ---- optimizers -------------------------------------------------------- */
 
 /* One step of plain gradient descent: w -= lr * dw for every parameter.
@@ -1322,42 +1334,45 @@ NNDEF void nn_zero_grad(nn_net *net) {
        dx  = dz.W                      (nn__dense_backward_input)
        dz of layer l-1 = dx * f'(z)    (nn__act_backward; x was its a)
    Two scratch arrays take turns holding dz and dx. */
-NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
-                            nn_real *out) {
-    size_t L, B, n;
-    nn_real *dz, *dx, *a_out;
-    NN_ASSERT(net && y && net->batch > 0);
-    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
-    L = net->n_layers;
-    B = net->batch;
-    n = net->sizes[L];
-    dz = nn__scratch(net, 0);
-    dx = nn__scratch(net, 1);
-    a_out = nn__layer_a(net, L - 1);
-    if (out) *out = (nn_real)nn__loss_value(net, loss, y);
+
+/* dLoss/dz of the output layer for the last forward's batch, into d */
+static void nn__loss_dz(nn_net *net, nn_loss loss, const nn_real *y,
+                        nn_real *d) {
+    const size_t L = net->n_layers, B = net->batch, n = net->sizes[L];
+    nn_real *a_out = nn__layer_a(net, L - 1);
     switch (loss) {
     case NN_LOSS_MSE:
-        nn__mse_backward(dz, a_out, y, B, n);
-        nn__act_backward(dz, nn__layer_z(net, L - 1), a_out, B, n,
+        nn__mse_backward(d, a_out, y, B, n);
+        nn__act_backward(d, nn__layer_z(net, L - 1), a_out, B, n,
                          net->acts[L - 1]);
         break;
     case NN_LOSS_CROSS_ENTROPY:
-        nn__softmax_ce_backward(dz, a_out, y,
+        nn__softmax_ce_backward(d, a_out, y,
                                 net->weighted ? net->class_weights : NULL, B,
                                 n);
         break;
     case NN_LOSS_BINARY_CROSS_ENTROPY:
-        nn__sigmoid_bce_backward(dz, a_out, y, B, n);
+        nn__sigmoid_bce_backward(d, a_out, y, B, n);
         break;
     case NN_LOSS_COUNT: break;
     }
-    for (size_t l = L; l-- > 0;) {
+}
+
+/* From dz of the output layer, in scratch 0, down through every layer:
+   adds dW and db to the gradients when `grads` is set, and writes the
+   gradient with respect to the net's input x to dx_in unless it is NULL
+   (for layer 0 that is dz.W, with no activation below it). */
+static void nn__backprop(nn_net *net, int grads, nn_real *dx_in) {
+    const size_t B = net->batch;
+    nn_real *dz = nn__scratch(net, 0), *dx = nn__scratch(net, 1);
+    for (size_t l = net->n_layers; l-- > 0;) {
         const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const size_t off = net->offsets[l];
         const nn_real *x = nn__layer_x(net, l);
-        nn__dense_backward_params(net->grads + off,
-                                  net->grads + off + n_out * n_in, dz, x, B,
-                                  n_in, n_out);
+        if (grads)
+            nn__dense_backward_params(net->grads + off,
+                                      net->grads + off + n_out * n_in, dz, x,
+                                      B, n_in, n_out);
         if (l > 0) {
             nn_real *t;
             nn__dense_backward_input(dx, dz, net->params + off, B, n_in,
@@ -1367,9 +1382,44 @@ NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
             t = dz;
             dz = dx;
             dx = t;
+        } else if (dx_in) {
+            nn__dense_backward_input(dx_in, dz, net->params + off, B, n_in,
+                                     n_out);
         }
     }
+}
+
+NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
+                            nn_real *out) {
+    NN_ASSERT(net && y && net->batch > 0);
+    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
+    if (out) *out = (nn_real)nn__loss_value(net, loss, y);
+    nn__loss_dz(net, loss, y, nn__scratch(net, 0));
+    nn__backprop(net, 1, NULL);
     return NN_OK;
+}
+
+NNDEF nn_result nn_input_grad(nn_net *net, nn_loss loss, const nn_real *y,
+                              nn_real *dx) {
+    NN_ASSERT(net && y && dx && net->batch > 0);
+    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
+    nn__loss_dz(net, loss, y, nn__scratch(net, 0));
+    nn__backprop(net, 0, dx);
+    return NN_OK;
+}
+
+NNDEF void nn_output_grad(nn_net *net, size_t o, nn_real *dx) {
+    const size_t L = net ? net->n_layers : 0, B = net ? net->batch : 0;
+    const size_t n = net ? net->sizes[L] : 0;
+    nn_real *d;
+    NN_ASSERT(net && dx && B > 0 && o < n);
+    /* da = 1 at unit o of every row, 0 elsewhere; the output activation's
+       backward turns it into dz (for softmax, a_k ([k == o] - a_o)) */
+    d = nn__scratch(net, 0);
+    for (size_t k = 0; k < B * n; k++) d[k] = k % n == o ? 1 : 0;
+    nn__act_backward(d, nn__layer_z(net, L - 1), nn__layer_a(net, L - 1), B,
+                     n, net->acts[L - 1]);
+    nn__backprop(net, 0, dx);
 }
 
 /* ---- optimizers ---------------------------------------------------------

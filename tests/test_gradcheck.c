@@ -121,6 +121,70 @@ static void check_all_configurations(void) {
     CHECK(cases == 2 * (8 + 48 + 48));
 }
 
+/* nn_input_grad and nn_output_grad against central differences in x, for
+   every configuration above; the parameters' gradients stay as they were. */
+static double rel_err(double g, double num) {
+    return fabs(g - num) / fmax(fmax(fabs(g), fabs(num)), 1e-3);
+}
+
+static void check_input_gradients(void) {
+    double worst_loss = 0, worst_out = 0;
+    int cases = 0, grads_kept = 1;
+    for (size_t depth = 1; depth <= 3; depth++)
+        for (int hidden = 0; hidden < NN_ACT_COUNT; hidden++)
+            for (int out = 0; out < NN_ACT_COUNT; out++)
+                for (int loss = 0; loss < NN_LOSS_COUNT; loss++) {
+                    enum { B = 5 };
+                    nn_real x[B * 3], y[B * 4], dx[B * 3], dxo[B * 3], g0[128];
+                    const size_t o = (size_t)cases % 4;
+                    nn_net *net;
+                    if (depth == 1 && hidden > 0) continue;
+                    if (loss == NN_LOSS_CROSS_ENTROPY && out != NN_ACT_SOFTMAX) continue;
+                    if (loss == NN_LOSS_BINARY_CROSS_ENTROPY && out != NN_ACT_SIGMOID) continue;
+                    net = make_case(depth, (nn_act)hidden, (nn_act)out, (nn_loss)loss, B, x, y,
+                                    5000 + (uint64_t)cases);
+                    for (size_t k = 0; k < nn_param_count(net) && k < 128; k++)
+                        g0[k] = nn_grads(net)[k] = (nn_real)k;
+                    nn_forward(net, x, B);
+                    CHECK(nn_input_grad(net, (nn_loss)loss, y, dx) == NN_OK);
+                    nn_output_grad(net, o, dxo);
+                    for (size_t k = 0; k < nn_param_count(net) && k < 128; k++)
+                        grads_kept &= nn_grads(net)[k] == g0[k];
+                    for (size_t k = 0; k < B * 3; k++) {
+                        const nn_real x0 = x[k];
+                        const size_t s = k / 3;
+                        double lp, lm, ap, am, step;
+                        x[k] = x0 + H;
+                        step = (double)x[k];
+                        ap = (double)nn_forward(net, x, B)[s * 4 + o];
+                        lp = nn__loss_value(net, (nn_loss)loss, y);
+                        x[k] = x0 - H;
+                        step -= (double)x[k];
+                        am = (double)nn_forward(net, x, B)[s * 4 + o];
+                        lm = nn__loss_value(net, (nn_loss)loss, y);
+                        x[k] = x0;
+                        worst_loss = fmax(worst_loss, rel_err((double)dx[k], (lp - lm) / step));
+                        worst_out = fmax(worst_out, rel_err((double)dxo[k], (ap - am) / step));
+                    }
+                    cases++;
+                    nn_destroy(net);
+                }
+    printf("input gradients: %d configurations, largest relative error %.3g (loss), "
+           "%.3g (one output)\n", cases, worst_loss, worst_out);
+    CHECK(cases == 8 + 48 + 48);
+    CHECK(worst_loss <= TOL);
+    CHECK(worst_out <= TOL);
+    CHECK(grads_kept);
+    /* a loss that does not fit the output is refused */
+    {
+        nn_real x[3], y[4], dx[3];
+        nn_net *net = make_case(1, NN_ACT_TANH, NN_ACT_TANH, NN_LOSS_MSE, 1, x, y, 9);
+        nn_forward(net, x, 1);
+        CHECK(nn_input_grad(net, NN_LOSS_CROSS_ENTROPY, y, dx) == NN_ERR_INVALID);
+        nn_destroy(net);
+    }
+}
+
 /* ---- controls: wrong gradients that the check must catch ------------- */
 
 /* dz.W bug class: a bias gradient never computed (the tutorial's b1) */
@@ -210,6 +274,7 @@ static void check_side_effects(void) {
 
 int main(void) {
     check_all_configurations();
+    check_input_gradients();
     check_controls();
     check_side_effects();
     return th_report();
