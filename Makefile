@@ -37,10 +37,10 @@ COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
 TESTS = kernels activations losses network gradcheck alloc learn optim train model
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static nostdio
-EXAMPLES = xor sine article iris spiral fashion_mnist
+EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist
 # examples whose only promise is to run and exit 0; tests/examples.sh checks
 # what the others print and write
-PLAIN_EXAMPLES = xor sine article
+PLAIN_EXAMPLES = xor sine article walkthrough
 FASHION = /usr/share/datasets/fashion-mnist
 
 TEST_BINS = $(foreach c,$(CONFIGS),$(addprefix $(BUILD)/$(c)/,$(PROGRAMS)))

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The code the docs show is the code that runs:
 #  - README.md shows examples/xor.c whole, and that program's output;
+#  - README.md shows what examples/walkthrough prints, digit for digit;
 #  - the quick start at the top of nn.h compiles and learns XOR;
 #  - README.md's nn_train snippet compiles and trains;
 #  - every picture README.md shows is in the repository;
@@ -26,6 +27,11 @@ check "README.md shows examples/xor.c as it is" diff examples/xor.c "$tmp/readme
 block "output of examples/xor" >"$tmp/readme_xor.txt"
 $NN_RUN "$build/examples/xor" >"$tmp/xor.txt" 2>&1
 check "README.md shows the output examples/xor prints" diff "$tmp/xor.txt" "$tmp/readme_xor.txt"
+
+block "output of examples/walkthrough" >"$tmp/readme_walk.txt"
+$NN_RUN "$build/examples/walkthrough" >"$tmp/walk.txt" 2>&1
+check "README.md shows the output examples/walkthrough prints" \
+    diff "$tmp/walk.txt" "$tmp/readme_walk.txt"
 
 # nn.h's quick start: the indented program after "QUICK START"
 awk '/^   QUICK START/ { on = 1; next }
