@@ -1,5 +1,6 @@
 # Sourced by the shell tests: a scratch directory $tmp, check() to count a
-# result, report() for the closing "N passed, N failed" line.
+# result, report() for the closing "N passed, N failed" line.  With
+# verbose=1, check() also prints a line for each check that passes.
 passed=0
 failed=0
 tmp=$(mktemp -d)
@@ -10,11 +11,13 @@ check() { # check DESCRIPTION COMMAND...: passes when COMMAND exits 0
     shift
     if "$@" >"$tmp/out" 2>&1; then
         passed=$((passed + 1))
+        [ -n "${verbose:-}" ] && echo "ok      $what"
     else
         failed=$((failed + 1))
-        echo "FAILED: $what"
-        sed 's/^/    /' "$tmp/out"
+        echo "FAILED  $what"
+        tail -n 40 "$tmp/out" | sed 's/^/        /'
     fi
+    return 0
 }
 
 report() {

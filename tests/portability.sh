@@ -13,18 +13,7 @@ WARN="-std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion 
 -Wdouble-promotion -Wstrict-prototypes -Wmissing-prototypes -Wcast-qual -Wundef -Wvla \
 -Wwrite-strings -Wformat=2 -Werror"
 
-line() { # line DESCRIPTION COMMAND...
-    what=$1
-    shift
-    if "$@" >"$tmp/log" 2>&1; then
-        passed=$((passed + 1))
-        echo "ok      $what"
-    else
-        failed=$((failed + 1))
-        echo "FAILED  $what"
-        tail -n 12 "$tmp/log" | sed 's/^/        /'
-    fi
-}
+verbose=1
 
 # the whole suite (make test) in a build directory of its own
 suite() { # suite NAME MAKE-ARGUMENTS...
@@ -42,16 +31,16 @@ done
 for cc in gcc clang; do
     cxx=$([ $cc = gcc ] && echo g++ || echo clang++)
     for opt in -O2 -O0; do
-        line "$cc/$cxx $opt: C99 and C++11, float and double, the suite passes" \
+        check "$cc/$cxx $opt: C99 and C++11, float and double, the suite passes" \
             suite "$cc$opt" CC=$cc CXX=$cxx CFLAGS="$opt -g" CXXFLAGS="$opt -g"
     done
-    line "$cxx -std=c++17: the suite passes, float and double" \
+    check "$cxx -std=c++17: the suite passes, float and double" \
         suite "$cxx-17" CXX=$cxx CXXSTD=c++17 CONFIGS="cxx-float cxx-double"
 done
 
-line "tcc: the C suite passes, float and double" \
+check "tcc: the C suite passes, float and double" \
     suite tcc CC=tcc CONFIGS="c-float c-double"
-line "musl (musl-gcc -static): the C suite passes, float and double" \
+check "musl (musl-gcc -static): the C suite passes, float and double" \
     suite musl CC="musl-gcc -static" CONFIGS="c-float c-double"
 
 # 32-bit x86 with SSE2 arithmetic (an x87-only build evaluates float and
@@ -61,11 +50,11 @@ m32="-m32 -msse2 -mfpmath=sse"
 printf 'int main(void) { return 0; }\n' >"$tmp/m32.c"
 run32=qemu-i386
 gcc -m32 -o "$tmp/m32" "$tmp/m32.c" 2>/dev/null && "$tmp/m32" 2>/dev/null && run32=
-line "32-bit x86 (gcc $m32${run32:+, run by $run32}): the suite passes, C and C++" \
+check "32-bit x86 (gcc $m32${run32:+, run by $run32}): the suite passes, C and C++" \
     suite m32 CC="gcc $m32" CXX="g++ $m32" NN_RUN="$run32"
 
 # big-endian: s390x through a cross compiler and qemu's user mode
-line "s390x, big-endian ($S390_CC -static under qemu-s390x): the suite passes" \
+check "s390x, big-endian ($S390_CC -static under qemu-s390x): the suite passes" \
     suite s390x CC="$S390_CC -static" CXX="$S390_CXX -static" NN_RUN=qemu-s390x
 mkdir -p "$out/endian"
 endian() {
@@ -73,10 +62,10 @@ endian() {
         $S390_CC -static $WARN -O2 -o "$out/endian/s390x" tests/endian.c -lm &&
         "$@"
 }
-line "a model saved on x86-64 loads on s390x: same bytes, same predictions" \
+check "a model saved on x86-64 loads on s390x: same bytes, same predictions" \
     endian sh -c "$out/endian/x86_64 save $out/endian from-x86_64 &&
                   qemu-s390x $out/endian/s390x check $out/endian from-x86_64"
-line "a model saved on s390x loads on x86-64: same bytes, same predictions" \
+check "a model saved on s390x loads on x86-64: same bytes, same predictions" \
     endian sh -c "qemu-s390x $out/endian/s390x save $out/endian from-s390x &&
                   $out/endian/x86_64 check $out/endian from-s390x"
 
@@ -84,11 +73,11 @@ line "a model saved on s390x loads on x86-64: same bytes, same predictions" \
 no_stdio_header() {
     ! gcc -E -DNN_NO_STDIO -DNN_IMPLEMENTATION -x c nn.h | grep -q '^# [0-9]* ".*/stdio\.h"'
 }
-line "NN_NO_STDIO: the preprocessed implementation includes no <stdio.h>" no_stdio_header
+check "NN_NO_STDIO: the preprocessed implementation includes no <stdio.h>" no_stdio_header
 printf '#define NN_NO_STDIO\n#include "nn.h"\nint f(nn_net *n);\nint f(nn_net *n) { return (int)nn_save(n, "x"); }\n' >"$tmp/save.c"
-line "NN_NO_STDIO: nn_save is not declared (a call does not compile)" \
+check "NN_NO_STDIO: nn_save is not declared (a call does not compile)" \
     sh -c "! gcc $WARN -I. -c $tmp/save.c -o $tmp/save.o"
-line "NN_NO_STDIO: the memory save/load round trip works (tests/nostdio.c)" \
+check "NN_NO_STDIO: the memory save/load round trip works (tests/nostdio.c)" \
     sh -c "gcc $WARN -O2 -o $tmp/nostdio tests/nostdio.c -lm && $tmp/nostdio"
 
 # the caller's allocator and assert, everywhere
@@ -97,15 +86,15 @@ only_through_macros() { # in the code, with comments stripped by cpp
         ! grep -nE '(^|[^_A-Za-z])(malloc|calloc|realloc|free|assert)\(' "$tmp/code.h" |
         grep -vE '#define NN_(MALLOC|FREE|ASSERT)\((size|ptr|cond)\) (malloc|free|assert)\('
 }
-line "nn.h allocates, frees and asserts only through NN_MALLOC, NN_FREE, NN_ASSERT" \
+check "nn.h allocates, frees and asserts only through NN_MALLOC, NN_FREE, NN_ASSERT" \
     only_through_macros
-line "a counting NN_MALLOC/NN_FREE sees every allocation freed (tests/test_alloc.c)" \
+check "a counting NN_MALLOC/NN_FREE sees every allocation freed (tests/test_alloc.c)" \
     sh -c "gcc $WARN -O2 -o $tmp/alloc tests/test_alloc.c -lm && $tmp/alloc"
 
 # threads: one const net, 8 threads
-line "8 threads predict with one const net: serial results, bit for bit" \
+check "8 threads predict with one const net: serial results, bit for bit" \
     sh -c "gcc $WARN -O2 -pthread -o $tmp/threads tests/threads.c -lm && $tmp/threads"
-line "the same under ThreadSanitizer: no report" \
+check "the same under ThreadSanitizer: no report" \
     sh -c "clang $WARN -O1 -g -fsanitize=thread -pthread -o $tmp/threads-tsan tests/threads.c -lm &&
            TSAN_OPTIONS=halt_on_error=1 $tmp/threads-tsan"
 
@@ -122,7 +111,7 @@ installed() {
         make uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null &&
         test -z "$(find "$dest" -type f)"
 }
-line "make install DESTDIR=... PREFIX=/usr: nn.h and nn.pc; pkg-config builds a program; make uninstall removes both" \
+check "make install DESTDIR=... PREFIX=/usr: nn.h and nn.pc; pkg-config builds a program; make uninstall removes both" \
     installed
 
 report
