@@ -8,6 +8,8 @@
      - standardizes each feature with the training set's mean and spread,
      - trains 4 -> 16 ReLU -> 3 softmax with cross-entropy and Adam through
        nn_train, printing the loss every 25 epochs from its callback,
+     - asks the trained net which measurements each species depends on
+       (saliency, from nn_output_grad: see below),
      - prints the confusion matrix and the test accuracy.
 
    Build and run:  make examples && ./build/examples/iris [path/to/iris.csv]
@@ -17,6 +19,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #define N_ROWS 150
 #define N_FEAT 4
@@ -24,6 +27,7 @@
 #define N_TEST_PER_CLASS 10
 
 static const char *species[N_CLASS] = {"setosa", "versicolor", "virginica"};
+static const char *features[N_FEAT] = {"sepal len", "sepal wid", "petal len", "petal wid"};
 
 /* Reads the CSV: a header line, then 4 numbers and a class index a line.
    Returns 0 and says why on a bad file. */
@@ -50,6 +54,39 @@ static int read_iris(const char *path, double *x, int *label) {
         return 0;
     }
     return 1;
+}
+
+/* Saliency: how much the net's probability of species c moves when one
+   measurement of a flower moves by one standard deviation (the inputs are
+   standardized), i.e. |dp_c/dx_j|, averaged over the flowers of species c.
+   nn_output_grad gives all four derivatives of one output for a whole batch
+   in one backward pass.  Each row is printed as shares of its total; the
+   share of the petal measurements is returned for the test to check.  The
+   row total is small where the net is sure: a flower far inside its
+   species' region barely moves p whichever measurement changes. */
+static double print_saliency(nn_net *net, const nn_real *x, const nn_real *y, size_t n) {
+    static nn_real dx[N_ROWS * N_FEAT];
+    double petal = 0;
+    printf("\nsaliency: mean |d p(species) / d measurement| over that species' flowers,\n"
+           "as shares of each row\n%12s", "");
+    for (size_t j = 0; j < N_FEAT; j++) printf(" %10s", features[j]);
+    printf("   row total\n");
+    if (!nn_forward(net, x, n)) return 0;
+    for (size_t c = 0; c < N_CLASS; c++) {
+        double mean[N_FEAT] = {0, 0, 0, 0}, total = 0, count = 0;
+        nn_output_grad(net, c, dx);
+        for (size_t s = 0; s < n; s++)
+            if (y[s * N_CLASS + c] == 1) {
+                for (size_t j = 0; j < N_FEAT; j++) mean[j] += fabs((double)dx[s * N_FEAT + j]);
+                count++;
+            }
+        for (size_t j = 0; j < N_FEAT; j++) total += mean[j];
+        printf("%12s", species[c]);
+        for (size_t j = 0; j < N_FEAT; j++) printf(" %9.0f%%", 100 * mean[j] / total);
+        printf("   %9.2e\n", total / count);
+        petal += (mean[2] + mean[3]) / total / N_CLASS;
+    }
+    return petal;
 }
 
 static int print_progress(const nn_train_info *info, void *user) {
@@ -123,6 +160,18 @@ int main(int argc, char **argv) {
         nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x_test, y_test, n_test, NULL, &acc) != NN_OK) {
         nn_destroy(net);
         return 1;
+    }
+
+    /* every flower, training and test: the question is what the net
+       learned, not how well it generalizes */
+    {
+        static nn_real x_all[N_ROWS * N_FEAT], y_all[N_ROWS * N_CLASS];
+        memcpy(x_all, x_train, n_train * N_FEAT * sizeof *x_all);
+        memcpy(x_all + n_train * N_FEAT, x_test, n_test * N_FEAT * sizeof *x_all);
+        memcpy(y_all, y_train, n_train * N_CLASS * sizeof *y_all);
+        memcpy(y_all + n_train * N_CLASS, y_test, n_test * N_CLASS * sizeof *y_all);
+        printf("petal share of the saliency: %.2f\n",
+               print_saliency(net, x_all, y_all, N_ROWS));
     }
 
     printf("\nconfusion matrix (rows: true species, columns: predicted)\n%12s", "");

@@ -2,7 +2,9 @@
 # The examples that promise more than exiting 0: iris reaches 95% test
 # accuracy, spiral learns its training set (> 95%) and writes its two
 # pictures, every classification example ends with "test accuracy: A", and
-# fashion_mnist without its data says how to get it and fails cleanly.
+# fashion_mnist without its data says how to get it and fails cleanly, and
+# on a tiny data set writes its saliency picture; iris's saliency finds the
+# petals.
 # Usage: sh tests/examples.sh BUILD_DIR (from the repository root).  Ends
 # with "N passed, N failed".
 build=$1
@@ -25,6 +27,8 @@ $NN_RUN "$build/examples/iris" >"$tmp/iris.out" 2>&1
 check "iris exits 0" test $? -eq 0
 check "iris test accuracy >= 0.95" at_least "$(accuracy test "$tmp/iris.out")" 0.95
 check "iris ends with its test accuracy" ends_with_accuracy "$tmp/iris.out"
+check "iris: petals carry most of the saliency" \
+    at_least "$(sed -n 's/^petal share of the saliency: //p' "$tmp/iris.out")" 0.6
 
 $NN_RUN "$build/examples/spiral" "$tmp" >"$tmp/spiral.out" 2>&1
 check "spiral exits 0" test $? -eq 0
@@ -51,5 +55,37 @@ printf 'GIF89a not an IDX file' >"$tmp/bad/train-images-idx3-ubyte"
 $NN_RUN "$build/examples/fashion_mnist" "$tmp/bad" >"$tmp/fm.out" 2>&1
 check "fashion_mnist rejects a file of another kind" test $? -eq 1
 check "fashion_mnist names the bad file" grep -q "is not the IDX file expected" "$tmp/fm.out"
+
+# a tiny well-formed data set (24 training and 10 test images, all black,
+# labels 0..9 in turn): the whole pipeline runs and writes its saliency map
+# (10 panels of 56 x 56 with gaps of 4: 596 x 56)
+byte() { printf "\\$(printf %03o "$1")"; } # one byte of value 0..255
+idx_images() { # FILE COUNT (< 256)
+    printf '\000\000\010\003\000\000\000' >"$1"
+    byte "$2" >>"$1"
+    printf '\000\000\000\034\000\000\000\034' >>"$1"
+    head -c $(($2 * 784)) /dev/zero >>"$1"
+}
+idx_labels() { # FILE COUNT (< 256)
+    printf '\000\000\010\001\000\000\000' >"$1"
+    byte "$2" >>"$1"
+    i=0
+    while [ $i -lt "$2" ]; do
+        byte $((i % 10)) >>"$1"
+        i=$((i + 1))
+    done
+}
+mkdir "$tmp/tiny"
+idx_images "$tmp/tiny/train-images-idx3-ubyte" 24
+idx_labels "$tmp/tiny/train-labels-idx1-ubyte" 24
+idx_images "$tmp/tiny/t10k-images-idx3-ubyte" 10
+idx_labels "$tmp/tiny/t10k-labels-idx1-ubyte" 10
+$NN_RUN "$build/examples/fashion_mnist" "$tmp/tiny" 1 >"$tmp/fm.out" 2>&1
+check "fashion_mnist runs on a tiny data set" test $? -eq 0
+check "fashion_mnist ends with its test accuracy" ends_with_accuracy "$tmp/fm.out"
+check "saliency.pgm has a PGM header" test "$(head -c 14 "$tmp/tiny/saliency.pgm")" = "$(printf 'P5\n596 56\n255\n')"
+check "saliency.pgm has every pixel" test "$(wc -c <"$tmp/tiny/saliency.pgm")" -eq $((14 + 596 * 56))
+$NN_RUN "$build/examples/fashion_mnist" "$tmp/tiny" 0 >"$tmp/fm.out" 2>&1
+check "fashion_mnist refuses 0 epochs" test $? -eq 1
 
 report
