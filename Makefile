@@ -37,7 +37,7 @@ COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
 TESTS = kernels activations losses network gradcheck alloc learn optim train model
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static nostdio
-EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist
+EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist faq
 # examples whose only promise is to run and exit 0; tests/examples.sh checks
 # what the others print and write
 PLAIN_EXAMPLES = xor sine article walkthrough
