@@ -1,6 +1,8 @@
 /* The dense-layer kernels against plain triple loops written from the
-   formulas, on odd shapes, batch 1 included.  The forward and dx kernels
-   must overwrite their output; dW and db must accumulate. */
+   formulas, and the fast kernels against the naive ones nn.h keeps as the
+   reference, on shapes that are not multiples of any tile (batch 1 to 65,
+   widths 1 to 784).  The forward and dx kernels must overwrite their
+   output; dW and db must accumulate. */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
@@ -30,9 +32,18 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
     nn_real *db = rand_array(&rng, n_out);
     nn_real *dW0 = (nn_real *)malloc(n_out * n_in * sizeof *dW0);
     nn_real *db0 = (nn_real *)malloc(n_out * sizeof *db0);
-    int ok_z = 1, ok_dx = 1, ok_dW = 1, ok_db = 1;
+    nn_real *z_n = (nn_real *)malloc(B * n_out * sizeof *z_n);
+    nn_real *dx_n = (nn_real *)malloc(B * n_in * sizeof *dx_n);
+    nn_real *dW_n = (nn_real *)malloc(n_out * n_in * sizeof *dW_n);
+    nn_real *db_n = (nn_real *)malloc(n_out * sizeof *db_n);
+    int ok_z = 1, ok_dx = 1, ok_dW = 1, ok_db = 1, same = 1;
     memcpy(dW0, dW, n_out * n_in * sizeof *dW);
     memcpy(db0, db, n_out * sizeof *db);
+    memcpy(dW_n, dW, n_out * n_in * sizeof *dW);
+    memcpy(db_n, db, n_out * sizeof *db);
+    nn__dense_forward_naive(z_n, x, W, b, B, n_in, n_out);
+    nn__dense_backward_params_naive(dW_n, db_n, dz, x, B, n_in, n_out);
+    nn__dense_backward_input_naive(dx_n, dz, W, B, n_in, n_out);
 
     nn__dense_forward(z, x, W, b, B, n_in, n_out);
     nn__dense_backward_params(dW, db, dz, x, B, n_in, n_out);
@@ -63,21 +74,38 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
                 ref += (double)dz[s * n_out + o] * (double)W[o * n_in + i];
             if (fabs((double)dx[s * n_in + i] - ref) > tol_for(n_out)) ok_dx = 0;
         }
-    if (!(ok_z && ok_dx && ok_dW && ok_db))
-        printf("shape B=%zu n_in=%zu n_out=%zu: z %d dx %d dW %d db %d\n", B,
-               n_in, n_out, ok_z, ok_dx, ok_dW, ok_db);
+    /* fast against naive: the same sums, so within a few roundings */
+    for (size_t k = 0; k < B * n_out; k++)
+        if (fabs((double)z[k] - (double)z_n[k]) > tol_for(n_in)) same = 0;
+    for (size_t k = 0; k < B * n_in; k++)
+        if (fabs((double)dx[k] - (double)dx_n[k]) > tol_for(n_out)) same = 0;
+    for (size_t k = 0; k < n_out * n_in; k++)
+        if (fabs((double)dW[k] - (double)dW_n[k]) > tol_for(B)) same = 0;
+    for (size_t k = 0; k < n_out; k++)
+        if (fabs((double)db[k] - (double)db_n[k]) > tol_for(B)) same = 0;
+    if (!(ok_z && ok_dx && ok_dW && ok_db && same))
+        printf("shape B=%zu n_in=%zu n_out=%zu: z %d dx %d dW %d db %d, "
+               "fast = naive %d\n", B, n_in, n_out, ok_z, ok_dx, ok_dW, ok_db,
+               same);
     CHECK(ok_z);
     CHECK(ok_dx);
     CHECK(ok_dW);
     CHECK(ok_db);
+    CHECK(same);
+    free(z_n); free(dx_n); free(dW_n); free(db_n);
     free(x); free(W); free(b); free(dz); free(z); free(dx);
     free(dW); free(db); free(dW0); free(db0);
 }
 
 int main(void) {
-    const size_t batches[] = {1, 2, 33};
-    const size_t shapes[][2] = {{1, 1}, {7, 13}, {13, 7}, {33, 5}, {5, 33},
-                                {1, 17}, {17, 1}, {64, 3}};
+    /* batches below, at and above the tile height (8) and a multiple of
+       it; widths below, at and across the tile width (32), the panel depth
+       (128) and the lane count (16) */
+    const size_t batches[] = {1, 2, 3, 7, 8, 9, 17, 33, 64, 65};
+    const size_t shapes[][2] = {{1, 1},   {7, 13},  {13, 7},  {33, 5},
+                                {5, 33},  {1, 17},  {17, 1},  {64, 3},
+                                {16, 32}, {129, 31}, {784, 10}, {3, 130},
+                                {130, 65}, {31, 784}};
     for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
         for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
             check_shape(batches[bi], shapes[si][0], shapes[si][1]);
