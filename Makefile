@@ -5,6 +5,7 @@
 #   make sanitize   the suite under ASan (with leak checks) and UBSan
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
 #   make portability  every compiler, C++ standard, libc, 32-bit, s390x...
+#   make bench      P1, P2, P2x2 and the kernels' GFLOP/s (BENCH_CFLAGS)
 #   make install    nn.h and nn.pc under PREFIX (/usr/local); uninstall
 #   make clean      remove build/
 # Flags: CFLAGS/CXXFLAGS set optimisation (default -O2 -g); the warnings sit
@@ -140,8 +141,24 @@ fashion-mnist-data:
 	  gzip -dc $(FASHION)/$$f.gz > $(BUILD)/fashion-mnist/$$f.part && \
 	  mv $(BUILD)/fashion-mnist/$$f.part $(BUILD)/fashion-mnist/$$f || exit 1; done
 
+# The benchmark (tests/bench.c): P1, P2 and the kernels single-threaded,
+# then P2 on 2 threads from a build with -fopenmp.  It reads Fashion-MNIST
+# from BENCH_DATA when it is there (make fashion-mnist-data), else times
+# random data of the same shape.  Not part of make test.
+BENCH_CFLAGS = -O3 -march=native
+BENCH_DATA = $(BUILD)/fashion-mnist
+$(BUILD)/bench/bench: tests/bench.c nn.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN_C) $(BENCH_CFLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/bench/bench_omp: tests/bench.c nn.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN_C) $(BENCH_CFLAGS) -fopenmp -o $@ $< $(LDLIBS)
+bench: $(BUILD)/bench/bench $(BUILD)/bench/bench_omp
+	$(NN_RUN) $(BUILD)/bench/bench $(BENCH_DATA)
+	$(NN_RUN) $(BUILD)/bench/bench_omp $(BENCH_DATA)
+
 clean:
 	rm -rf $(BUILD)
 
 .PHONY: all examples test clean sanitize fuzz portability install uninstall \
-  fashion-mnist-data
+  fashion-mnist-data bench

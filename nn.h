@@ -647,6 +647,20 @@ static nn_real nn__tanh(nn_real x) {
    both (this needs IEEE arithmetic, so no -ffast-math). */
 static int nn__finite(double x) { return x - x == 0; }
 
+/* Whether count reals are all finite.  v - v is 0 for a finite v and NaN
+   for an infinity or a NaN, and a NaN survives every sum; NN__LANES
+   partial sums and no early exit let the loop vectorize. */
+#define NN__LANES 16
+static int nn__all_finite(const nn_real *v, size_t count) {
+    nn_real lane[NN__LANES] = {0}, sum = 0;
+    size_t k = 0;
+    for (; k + NN__LANES <= count; k += NN__LANES)
+        for (size_t j = 0; j < NN__LANES; j++) lane[j] += v[k + j] - v[k + j];
+    for (; k < count; k++) sum += v[k] - v[k];
+    for (size_t j = 0; j < NN__LANES; j++) sum += lane[j];
+    return sum == 0;
+}
+
 /* a * b and a + b in size_t, or 0 when the result would overflow. */
 static int nn__mul(size_t a, size_t b, size_t *r) {
     if (b != 0 && a > (size_t)-1 / b) return 0;
@@ -828,7 +842,6 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
 #define NN__MR 8
 #define NN__NB 32
 #define NN__KC 128
-#define NN__LANES 16
 #define NN__PAR_MIN 1000000
 
 /* The register tile: c[r][j] += sum_k a[k][r] * b[k][j] for an NN__MR x
@@ -1675,13 +1688,16 @@ static void nn__sgd_update(nn_net *net, const nn_opt *opt) {
     const nn_real lambda = (nn_real)opt->weight_decay;
     nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
     const nn_real *NN_RESTRICT grad = net->grads;
-    for (size_t k = 0; k < net->n_params; k++) {
+    const size_t P = net->n_params;
+    if (mu == 0) { /* the plain step, in a loop of its own that vectorizes */
+        for (size_t k = 0; k < P; k++) w[k] -= lr * (grad[k] + lambda * w[k]);
+        return;
+    }
+    for (size_t k = 0; k < P; k++) {
         nn_real g = grad[k] + lambda * w[k];
-        if (mu != 0) {
-            /* m starts at 0, so the first step sets m = g, as in PyTorch */
-            m[k] = mu * m[k] + g;
-            g = opt->nesterov ? (nn_real)(g + mu * m[k]) : m[k];
-        }
+        /* m starts at 0, so the first step sets m = g, as in PyTorch */
+        m[k] = mu * m[k] + g;
+        g = opt->nesterov ? (nn_real)(g + mu * m[k]) : m[k];
         w[k] -= lr * g;
     }
 }
@@ -1717,8 +1733,7 @@ NNDEF nn_result nn_step(nn_net *net, const nn_opt *opt) {
     NN_ASSERT(net && opt);
     NN_ASSERT((int)opt->kind >= 0 && opt->kind < NN_OPT_COUNT);
     NN_ASSERT(opt->lr >= 0 && opt->weight_decay >= 0);
-    for (size_t k = 0; k < net->n_params; k++)
-        if (!nn__finite((double)net->grads[k])) return NN_ERR_NONFINITE;
+    if (!nn__all_finite(net->grads, net->n_params)) return NN_ERR_NONFINITE;
     r = nn__opt_alloc(net);
     if (r != NN_OK) return r;
     if (opt->kind != net->opt_kind) {
@@ -1926,12 +1941,6 @@ static double nn__schedule_lr(const nn_train_config *cfg, size_t e) {
     case NN_SCHEDULE_COUNT: NN_ASSERT(0 && "not a schedule"); break;
     }
     return lr;
-}
-
-static int nn__all_finite(const nn_real *v, size_t count) {
-    for (size_t k = 0; k < count; k++)
-        if (!nn__finite((double)v[k])) return 0;
-    return 1;
 }
 
 NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,

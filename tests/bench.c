@@ -1,0 +1,249 @@
+/* bench.c - how fast nn.h trains, on the two standard MLP tasks.
+
+   One epoch over Fashion-MNIST-shaped data (60,000 x 784 inputs in [0, 1],
+   10 classes, fixed order), 784-128-10, through nn_train:
+     P1  per-sample SGD: sigmoid hidden and output, MSE, batch 1, learning
+         rate 0.5 (= 0.1 on 1/2 sum (a - y)^2, since nn.h's MSE is a mean
+         over the 10 outputs: 0.1 * (a - y) = 0.5 * 2 (a - y) / 10)
+     P2  mini-batch: ReLU hidden, softmax + cross-entropy, batches of 64,
+         plain SGD at learning rate 0.1
+     P2x2  P2 on 2 threads (only in a build with -fopenmp)
+   Each task runs RUNS times from the same start; the line gives the median
+   time, and the test accuracy after the epoch when the data is the real
+   Fashion-MNIST (from DIR, default build/fashion-mnist; see `make
+   fashion-mnist-data`), else "-" (random data of the same shape):
+     P1 <seconds> s/epoch <samples/s> samples/s acc <accuracy or ->
+   Then each kernel at P2's shapes: its GFLOP/s, and how many times faster
+   it is than the naive kernel doing the same work in the same run (the
+   ratio is what to compare between machines; this one may be busy).
+
+   Usage: bench [DIR]        (make bench builds and runs it)
+   Not a test: it asserts nothing about time. */
+#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+#define NN_IMPLEMENTATION
+#include "../nn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define N_TRAIN 60000
+#define N_TEST 10000
+#define PIXELS 784
+#define HIDDEN 128
+#define CLASSES 10
+#define RUNS 5
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int by_value(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n) {
+    qsort(v, n, sizeof *v, by_value);
+    return v[n / 2];
+}
+
+/* ---- data ---------------------------------------------------------------- */
+
+/* The `bytes` bytes after an IDX file's header; 0 if the file is missing
+   or not exactly that long (examples/fashion_mnist.c checks the header
+   field by field; here a wrong file only means random data). */
+static int read_idx(const char *dir, const char *name, size_t header, size_t bytes,
+                    unsigned char *out) {
+    char path[1024];
+    FILE *f;
+    int ok;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    f = fopen(path, "rb");
+    if (!f) return 0;
+    ok = fseek(f, (long)header, SEEK_SET) == 0 && fread(out, 1, bytes, f) == bytes &&
+         fgetc(f) == EOF;
+    fclose(f);
+    return ok;
+}
+
+/* Fashion-MNIST from dir, or random data of its shape; 1 if real */
+static int load(const char *dir, nn_real *x, nn_real *y, nn_real *tx, nn_real *ty) {
+    unsigned char *img = (unsigned char *)malloc((size_t)N_TRAIN * PIXELS);
+    unsigned char lab[N_TRAIN];
+    int real = img && read_idx(dir, "train-images-idx3-ubyte", 16, (size_t)N_TRAIN * PIXELS, img) &&
+               read_idx(dir, "train-labels-idx1-ubyte", 8, N_TRAIN, lab);
+    for (int set = 0; set < 2; set++) {
+        const size_t n = set ? N_TEST : N_TRAIN;
+        nn_real *xs = set ? tx : x, *ys = set ? ty : y;
+        nn_rng rng;
+        if (set && real)
+            real = read_idx(dir, "t10k-images-idx3-ubyte", 16, (size_t)N_TEST * PIXELS, img) &&
+                   read_idx(dir, "t10k-labels-idx1-ubyte", 8, N_TEST, lab);
+        nn_rng_seed(&rng, 1 + (uint64_t)set);
+        for (size_t k = 0; k < n * PIXELS; k++)
+            xs[k] = real ? (nn_real)img[k] / 255 : (nn_real)nn_rng_uniform(&rng);
+        memset(ys, 0, n * CLASSES * sizeof *ys);
+        for (size_t s = 0; s < n; s++)
+            ys[s * CLASSES + (real ? lab[s] % CLASSES : nn_rng_below(&rng, CLASSES))] = 1;
+    }
+    free(img);
+    return real;
+}
+
+/* ---- the tasks ------------------------------------------------------------ */
+
+typedef struct task {
+    const char *name;
+    nn_act hidden, output;
+    nn_loss loss;
+    size_t batch;
+    double lr;
+    int threads;
+} task;
+
+static int run(const task *t, const nn_real *x, const nn_real *y, const nn_real *tx,
+               const nn_real *ty, int real) {
+    const size_t sizes[] = {PIXELS, HIDDEN, CLASSES};
+    const nn_act acts[] = {t->hidden, t->output};
+    double secs[RUNS], acc = 0;
+#ifdef _OPENMP
+    omp_set_num_threads(t->threads);
+#endif
+    for (int r = 0; r < RUNS; r++) {
+        nn_net *net = nn_create(2, sizes, acts, 42);
+        nn_train_config cfg = nn_train_defaults(t->loss);
+        double t0;
+        cfg.opt = nn_opt_sgd(t->lr);
+        cfg.batch_size = t->batch;
+        cfg.epochs = 1;
+        cfg.shuffle = 0;
+        if (!net || nn_reserve(net, t->batch) != NN_OK) {
+            nn_destroy(net);
+            return 0;
+        }
+        t0 = now();
+        if (nn_train(net, &cfg, x, y, N_TRAIN) != NN_OK) {
+            nn_destroy(net);
+            return 0;
+        }
+        secs[r] = now() - t0;
+        if (nn_evaluate(net, t->loss, tx, ty, N_TEST, NULL, &acc) != NN_OK) {
+            nn_destroy(net);
+            return 0;
+        }
+        nn_destroy(net);
+    }
+    {
+        const double s = median(secs, RUNS);
+        printf("%s %.3f s/epoch %.0f samples/s acc ", t->name, s, N_TRAIN / s);
+        if (real) printf("%.4f\n", acc);
+        else printf("-\n");
+    }
+    fflush(stdout);
+    return 1;
+}
+
+/* ---- kernels ------------------------------------------------------------- */
+
+typedef void (*fwd_fn)(nn_real *, const nn_real *, const nn_real *, const nn_real *, size_t,
+                       size_t, size_t);
+typedef void (*par_fn)(nn_real *, nn_real *, const nn_real *, const nn_real *, size_t, size_t,
+                       size_t);
+typedef void (*inp_fn)(nn_real *, const nn_real *, const nn_real *, size_t, size_t, size_t);
+
+/* seconds per call of kernel k (0 forward, 1 dW and db, 2 dx), fast or naive,
+   the median of RUNS timings of enough calls to take about 0.1 s */
+static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, nn_real *buf) {
+    static const fwd_fn fwd[2] = {nn__dense_forward_naive, nn__dense_forward};
+    static const par_fn par[2] = {nn__dense_backward_params_naive, nn__dense_backward_params};
+    static const inp_fn inp[2] = {nn__dense_backward_input_naive, nn__dense_backward_input};
+    nn_real *x = buf, *W = x + B * n_in, *b = W + n_out * n_in, *z = b + n_out;
+    nn_real *dW = z + B * n_out, *db = dW + n_out * n_in, *dx = db + n_out;
+    double secs[RUNS];
+    size_t calls = 1;
+    for (;;) { /* how many calls take 0.1 s */
+        double t0 = now();
+        for (size_t c = 0; c < calls; c++) {
+            if (k == 0) fwd[fast](z, x, W, b, B, n_in, n_out);
+            else if (k == 1) par[fast](dW, db, z, x, B, n_in, n_out);
+            else inp[fast](dx, z, W, B, n_in, n_out);
+        }
+        if (now() - t0 > 0.02) break;
+        calls *= 2;
+    }
+    calls *= 5;
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now();
+        for (size_t c = 0; c < calls; c++) {
+            if (k == 0) fwd[fast](z, x, W, b, B, n_in, n_out);
+            else if (k == 1) par[fast](dW, db, z, x, B, n_in, n_out);
+            else inp[fast](dx, z, W, B, n_in, n_out);
+        }
+        secs[r] = (now() - t0) / (double)calls;
+    }
+    return median(secs, RUNS);
+}
+
+static void kernels(void) {
+    static const char *what[3] = {"forward  z = x.W^T + b", "backward dW += dz^T.x",
+                                  "backward dx = dz.W"};
+    const size_t shapes[][3] = {{64, PIXELS, HIDDEN}, {64, HIDDEN, CLASSES}, {1, PIXELS, HIDDEN}};
+    nn_real *buf = (nn_real *)malloc(sizeof(nn_real) * 400000);
+    nn_rng rng;
+    if (!buf) return;
+    nn_rng_seed(&rng, 3);
+    for (size_t k = 0; k < 400000; k++) buf[k] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
+    printf("\nkernel                  B   n_in n_out   GFLOP/s   x naive\n");
+    for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++)
+        for (int k = 0; k < 3; k++) {
+            const size_t B = shapes[sh][0], n_in = shapes[sh][1], n_out = shapes[sh][2];
+            const double flop = 2.0 * (double)(B * n_in * n_out);
+            const double naive = time_kernel(k, 0, B, n_in, n_out, buf);
+            const double fast = time_kernel(k, 1, B, n_in, n_out, buf);
+            printf("%-22s %3zu %6zu %5zu %9.1f %9.1f\n", what[k], B, n_in, n_out,
+                   flop / fast * 1e-9, naive / fast);
+        }
+    free(buf);
+}
+
+int main(int argc, char **argv) {
+    const char *dir = argc > 1 ? argv[1] : "build/fashion-mnist";
+    static const task tasks[] = {
+        {"P1", NN_ACT_SIGMOID, NN_ACT_SIGMOID, NN_LOSS_MSE, 1, 0.5, 1},
+        {"P2", NN_ACT_RELU, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY, 64, 0.1, 1},
+        {"P2x2", NN_ACT_RELU, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY, 64, 0.1, 2}};
+#ifdef _OPENMP
+    const int threads = 2; /* this build runs the threaded task only */
+#else
+    const int threads = 1;
+#endif
+    nn_real *x = (nn_real *)malloc(sizeof(nn_real) * N_TRAIN * PIXELS);
+    nn_real *y = (nn_real *)malloc(sizeof(nn_real) * N_TRAIN * CLASSES);
+    nn_real *tx = (nn_real *)malloc(sizeof(nn_real) * N_TEST * PIXELS);
+    nn_real *ty = (nn_real *)malloc(sizeof(nn_real) * N_TEST * CLASSES);
+    int real, ok = 1;
+    if (!x || !y || !tx || !ty) {
+        fprintf(stderr, "bench: out of memory\n");
+        return 1;
+    }
+    real = load(dir, x, y, tx, ty);
+    printf("# %s, one epoch of 60,000, median of %d runs%s\n",
+           real ? "Fashion-MNIST" : "random data (no Fashion-MNIST in the directory given)", RUNS,
+           sizeof(nn_real) == 8 ? ", NN_REAL=double" : "");
+    for (size_t t = 0; ok && t < sizeof tasks / sizeof *tasks; t++)
+        if (tasks[t].threads == threads) ok = run(&tasks[t], x, y, tx, ty, real);
+    if (ok && threads == 1) kernels();
+    free(x);
+    free(y);
+    free(tx);
+    free(ty);
+    if (!ok) fprintf(stderr, "bench: a net could not be created or trained\n");
+    return !ok;
+}
