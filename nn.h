@@ -844,18 +844,20 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
 #define NN__KC 128
 #define NN__PAR_MIN 1000000
 
-/* The register tile: c[r][j] += sum_k a[k][r] * b[k][j] for an NN__MR x
-   NN__NB block of C, with a (kc x NN__MR) and b (kc x NN__NB) packed. */
+/* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
+   an NN__MR x NN__NB block of C. */
 static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
-                     const nn_real *NN_RESTRICT a,
-                     const nn_real *NN_RESTRICT b, size_t kc) {
+                     const nn_real *NN_RESTRICT a, size_t ars, size_t acs,
+                     const nn_real *NN_RESTRICT b, size_t ldb, size_t kc) {
     nn_real acc[NN__MR][NN__NB];
     for (size_t r = 0; r < NN__MR; r++)
         for (size_t j = 0; j < NN__NB; j++) acc[r][j] = c[r * ldc + j];
     for (size_t k = 0; k < kc; k++) {
-        const nn_real *ak = a + k * NN__MR, *bk = b + k * NN__NB;
-        for (size_t r = 0; r < NN__MR; r++)
-            for (size_t j = 0; j < NN__NB; j++) acc[r][j] += ak[r] * bk[j];
+        const nn_real *bk = b + k * ldb;
+        for (size_t r = 0; r < NN__MR; r++) {
+            const nn_real ar = a[r * ars + k * acs];
+            for (size_t j = 0; j < NN__NB; j++) acc[r][j] += ar * bk[j];
+        }
     }
     for (size_t r = 0; r < NN__MR; r++)
         for (size_t j = 0; j < NN__NB; j++) c[r * ldc + j] = acc[r][j];
@@ -863,7 +865,9 @@ static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
 
 /* One column panel of C += A.Bm: columns n0 .. n0+NN__NB-1 (fewer at the
    right edge), every row.  A[m][k] is a[m*ars + k*acs], Bm[k][n] is
-   b[k*brs + n*bcs], C[m][n] is c[m*ldc + n]. */
+   b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].  A is read where it lies;
+   Bm too when its rows are contiguous.  Otherwise, and at the edges, the
+   part a tile needs is copied, padded with zeros, into bp, ap and cp. */
 static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                            size_t ars, size_t acs, const nn_real *b,
                            size_t brs, size_t bcs, size_t M, size_t N,
@@ -872,28 +876,39 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
     const size_t nb = N - n0 < NN__NB ? N - n0 : NN__NB;
     for (size_t k0 = 0; k0 < K; k0 += NN__KC) {
         const size_t kc = K - k0 < NN__KC ? K - k0 : NN__KC;
-        for (size_t k = 0; k < kc; k++)
-            for (size_t j = 0; j < NN__NB; j++)
-                bp[k * NN__NB + j] =
-                    j < nb ? b[(k0 + k) * brs + (n0 + j) * bcs] : 0;
+        const nn_real *bk = b + k0 * brs + n0 * bcs;
+        size_t ldb = brs;
+        if (bcs != 1 || nb < NN__NB) {
+            ldb = NN__NB;
+            if (bcs == 1) /* copy along whichever index is contiguous */
+                for (size_t k = 0; k < kc; k++)
+                    for (size_t j = 0; j < NN__NB; j++)
+                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j] : 0;
+            else
+                for (size_t j = 0; j < NN__NB; j++)
+                    for (size_t k = 0; k < kc; k++)
+                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j * bcs] : 0;
+            bk = bp;
+        }
         for (size_t m0 = 0; m0 < M; m0 += NN__MR) {
             const size_t mr = M - m0 < NN__MR ? M - m0 : NN__MR;
+            const nn_real *ak = a + m0 * ars + k0 * acs;
+            if (mr == NN__MR && nb == NN__NB) {
+                nn__tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc);
+                continue;
+            }
+            /* an edge: through a full tile, then back */
             for (size_t k = 0; k < kc; k++)
                 for (size_t r = 0; r < NN__MR; r++)
-                    ap[k * NN__MR + r] =
-                        r < mr ? a[(m0 + r) * ars + (k0 + k) * acs] : 0;
-            if (mr == NN__MR && nb == NN__NB) {
-                nn__tile(c + m0 * ldc + n0, ldc, ap, bp, kc);
-            } else { /* an edge: through a full tile, then back */
-                for (size_t r = 0; r < NN__MR; r++)
-                    for (size_t j = 0; j < NN__NB; j++)
-                        cp[r * NN__NB + j] =
-                            r < mr && j < nb ? c[(m0 + r) * ldc + n0 + j] : 0;
-                nn__tile(cp, NN__NB, ap, bp, kc);
-                for (size_t r = 0; r < mr; r++)
-                    for (size_t j = 0; j < nb; j++)
-                        c[(m0 + r) * ldc + n0 + j] = cp[r * NN__NB + j];
-            }
+                    ap[r * kc + k] = r < mr ? ak[r * ars + k * acs] : 0;
+            for (size_t r = 0; r < NN__MR; r++)
+                for (size_t j = 0; j < NN__NB; j++)
+                    cp[r * NN__NB + j] =
+                        r < mr && j < nb ? c[(m0 + r) * ldc + n0 + j] : 0;
+            nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc);
+            for (size_t r = 0; r < mr; r++)
+                for (size_t j = 0; j < nb; j++)
+                    c[(m0 + r) * ldc + n0 + j] = cp[r * NN__NB + j];
         }
     }
 }
