@@ -841,12 +841,21 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
 
 #define NN__MR 8
 #define NN__NB 32
-#define NN__KC 128
+#define NN__KC 256
 #define NN__PAR_MIN 1000000
 
 /* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
-   an NN__MR x NN__NB block of C. */
-static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
+   an NN__MR x NN__NB block of C.  Never inlined: compiled on its own, the
+   accumulators stay in registers; inlined into a caller, gcc has been
+   seen to keep them in memory, which is ten times slower. */
+#if defined(__GNUC__) || defined(__clang__)
+#define NN__NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define NN__NOINLINE __declspec(noinline)
+#else
+#define NN__NOINLINE
+#endif
+NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
                      const nn_real *NN_RESTRICT a, size_t ars, size_t acs,
                      const nn_real *NN_RESTRICT b, size_t ldb, size_t kc) {
     nn_real acc[NN__MR][NN__NB];
@@ -874,8 +883,11 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                            size_t K, size_t n0) {
     nn_real bp[NN__KC * NN__NB], ap[NN__KC * NN__MR], cp[NN__MR * NN__NB];
     const size_t nb = N - n0 < NN__NB ? N - n0 : NN__NB;
-    for (size_t k0 = 0; k0 < K; k0 += NN__KC) {
-        const size_t kc = K - k0 < NN__KC ? K - k0 : NN__KC;
+    /* K in chunks of at most NN__KC, all of about the same length */
+    const size_t chunks = (K + NN__KC - 1) / NN__KC;
+    const size_t step = (K + chunks - 1) / chunks;
+    for (size_t k0 = 0; k0 < K; k0 += step) {
+        const size_t kc = K - k0 < step ? K - k0 : step;
         const nn_real *bk = b + k0 * brs + n0 * bcs;
         size_t ldb = brs;
         if (bcs != 1 || nb < NN__NB) {
