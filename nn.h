@@ -783,7 +783,8 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
      forward pass takes dot products in NN__LANES interleaved partial sums
      (x[i], x[i+16], ... go to one lane), which vectorize too but round
      differently from the naive sum; dW and dx keep the naive loops, whose
-     inner loops already run along rows.
+     inner loops run along rows (nn__axpy).  Layers with fewer than
+     NN__LANES inputs (XOR's 2) take the naive kernels whatever the batch.
    - With -fopenmp, products of more than NN__PAR_MIN multiply-adds are
      split by column panels across threads.  Each thread writes its own
      columns of C, so the result is the same for any number of threads.
@@ -943,6 +944,17 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
 #endif
 }
 
+/* y += alpha x over n reals, in runs of NN__LANES: a loop of fixed length
+   is what compilers vectorize even at -O2, where they will not add the
+   extra code an arbitrary n needs.  The same sums as the plain loop. */
+static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
+                     const nn_real *NN_RESTRICT x, size_t n) {
+    size_t i = 0;
+    for (; i + NN__LANES <= n; i += NN__LANES)
+        for (size_t v = 0; v < NN__LANES; v++) y[i + v] += alpha * x[i + v];
+    for (; i < n; i++) y[i] += alpha * x[i];
+}
+
 /* z = x.W^T + b for small batches: each dot product in NN__LANES partial
    sums, lane v taking i = v, v + NN__LANES, ..., added up at the end. */
 static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
@@ -971,11 +983,12 @@ static void nn__dense_forward(nn_real *NN_RESTRICT z,
                               const nn_real *NN_RESTRICT W,
                               const nn_real *NN_RESTRICT b, size_t B,
                               size_t n_in, size_t n_out) {
+    if (n_in < NN__LANES) { /* rows too short for anything but this */
+        nn__dense_forward_naive(z, x, W, b, B, n_in, n_out);
+        return;
+    }
     if (B < NN__MR) {
-        if (n_in < NN__LANES)
-            nn__dense_forward_naive(z, x, W, b, B, n_in, n_out);
-        else
-            nn__dense_forward_lanes(z, x, W, b, B, n_in, n_out);
+        nn__dense_forward_lanes(z, x, W, b, B, n_in, n_out);
         return;
     }
     for (size_t s = 0; s < B; s++)
@@ -989,8 +1002,16 @@ static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
                                       const nn_real *NN_RESTRICT dz,
                                       const nn_real *NN_RESTRICT x, size_t B,
                                       size_t n_in, size_t n_out) {
-    if (B < NN__MR) {
+    if (n_in < NN__LANES) { /* rows too short for anything but this */
         nn__dense_backward_params_naive(dW, db, dz, x, B, n_in, n_out);
+        return;
+    }
+    if (B < NN__MR) { /* the naive loops, the inner one as nn__axpy */
+        for (size_t s = 0; s < B; s++)
+            for (size_t o = 0; o < n_out; o++) {
+                db[o] += dz[s * n_out + o];
+                nn__axpy(dW + o * n_in, dz[s * n_out + o], x + s * n_in, n_in);
+            }
         return;
     }
     for (size_t s = 0; s < B; s++)
@@ -1003,11 +1024,17 @@ static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
                                      const nn_real *NN_RESTRICT dz,
                                      const nn_real *NN_RESTRICT W, size_t B,
                                      size_t n_in, size_t n_out) {
-    if (B < NN__MR) {
+    if (n_in < NN__LANES) { /* rows too short for anything but this */
         nn__dense_backward_input_naive(dx, dz, W, B, n_in, n_out);
         return;
     }
     memset(dx, 0, B * n_in * sizeof *dx);
+    if (B < NN__MR) { /* the naive loops, the inner one as nn__axpy */
+        for (size_t s = 0; s < B; s++)
+            for (size_t o = 0; o < n_out; o++)
+                nn__axpy(dx + s * n_in, dz[s * n_out + o], W + o * n_in, n_in);
+        return;
+    }
     /* C = dx (B x n_in), A = dz, Bm = W */
     nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out);
 }
@@ -1710,14 +1737,25 @@ static nn_result nn__opt_alloc(nn_net *net) {
     return NN_OK;
 }
 
+/* w -= lr (g + lambda w), the step without momentum, in runs that
+   vectorize (see nn__axpy) */
+static void nn__sgd_plain(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
+                          nn_real lr, nn_real lambda, size_t P) {
+    size_t k = 0;
+    for (; k + NN__LANES <= P; k += NN__LANES)
+        for (size_t v = 0; v < NN__LANES; v++)
+            w[k + v] -= lr * (g[k + v] + lambda * w[k + v]);
+    for (; k < P; k++) w[k] -= lr * (g[k] + lambda * w[k]);
+}
+
 static void nn__sgd_update(nn_net *net, const nn_opt *opt) {
     const nn_real lr = (nn_real)opt->lr, mu = (nn_real)opt->momentum;
     const nn_real lambda = (nn_real)opt->weight_decay;
     nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
     const nn_real *NN_RESTRICT grad = net->grads;
     const size_t P = net->n_params;
-    if (mu == 0) { /* the plain step, in a loop of its own that vectorizes */
-        for (size_t k = 0; k < P; k++) w[k] -= lr * (grad[k] + lambda * w[k]);
+    if (mu == 0) {
+        nn__sgd_plain(w, grad, lr, lambda, P);
         return;
     }
     for (size_t k = 0; k < P; k++) {
