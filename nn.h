@@ -1460,10 +1460,8 @@ NNDEF nn_result nn_reserve(nn_net *net, size_t B) {
      a = f(z)           (nn__act_forward)
    and a becomes the next layer's x.  Every z and a stays in the workspace
    for backward. */
-NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
-    NN_ASSERT(net && x && B > 0);
-    if (nn_reserve(net, B) != NN_OK) return NULL;
-    memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
+/* the forward pass of B rows already in the workspace's x */
+static const nn_real *nn__forward_work(nn_net *net, size_t B) {
     for (size_t l = 0; l < net->n_layers; l++) {
         const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const nn_real *W = net->params + net->offsets[l];
@@ -1474,6 +1472,13 @@ NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
     }
     net->batch = B;
     return nn__layer_a(net, net->n_layers - 1);
+}
+
+NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
+    NN_ASSERT(net && x && B > 0);
+    if (nn_reserve(net, B) != NN_OK) return NULL;
+    memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
+    return nn__forward_work(net, B);
 }
 
 NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B) {
@@ -2012,7 +2017,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
                          const nn_real *x, const nn_real *y, size_t n) {
     size_t n_in, n_out, B, idx_bytes, since_best = 0;
     size_t *idx;
-    nn_real *bx, *by, *best = NULL;
+    nn_real *by, *best = NULL;
     double best_value = HUGE_VAL;
     int stop = 0, have_best = 0;
     nn_opt opt;
@@ -2031,21 +2036,19 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
         return NN_ERR_NONFINITE;
 
     /* everything, before the first epoch; the workspace's size check
-       covers B * (n_in + n_out), nn_create's covers n_params */
+       covers B * n_out, nn_create's covers n_params */
     if (!nn__mul(n, sizeof *idx, &idx_bytes)) return NN_ERR_NOMEM;
     r = nn_reserve(net, B);
     if (r == NN_OK) r = nn__opt_alloc(net);
     if (r != NN_OK) return r;
     idx = (size_t *)NN_MALLOC(idx_bytes);
-    bx = (nn_real *)NN_MALLOC(
-        (B * (n_in + n_out) + (cfg->patience ? net->n_params : 0)) *
-        sizeof *bx);
-    if (!idx || !bx) {
+    by = (nn_real *)NN_MALLOC(
+        (B * n_out + (cfg->patience ? net->n_params : 0)) * sizeof *by);
+    if (!idx || !by) {
         NN_FREE(idx);
-        NN_FREE(bx);
+        NN_FREE(by);
         return NN_ERR_NOMEM;
     }
-    by = bx + B * n_in;
     if (cfg->patience) best = by + B * n_out;
     for (size_t i = 0; i < n; i++) idx[i] = i;
 
@@ -2063,13 +2066,14 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
         for (size_t start = 0; start < n && !stop; start += B) {
             const size_t b = NN__MIN(B, n - start);
             double batch_sum, batch_count;
+            /* the batch's rows go straight into the workspace's x */
             for (size_t s = 0; s < b; s++) {
-                memcpy(bx + s * n_in, x + idx[start + s] * n_in,
-                       n_in * sizeof *bx);
+                memcpy(net->work + s * n_in, x + idx[start + s] * n_in,
+                       n_in * sizeof *x);
                 memcpy(by + s * n_out, y + idx[start + s] * n_out,
                        n_out * sizeof *by);
             }
-            (void)nn_forward(net, bx, b); /* fits: reserved above */
+            (void)nn__forward_work(net, b); /* fits: reserved above */
             batch_sum = nn__loss_sum(net, cfg->loss, by, &batch_count);
             if (!nn__finite(batch_sum)) r = NN_ERR_NONFINITE;
             if (r != NN_OK) break;
@@ -2114,7 +2118,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
     }
     if (r == NN_OK && have_best)
         memcpy(net->params, best, net->n_params * sizeof *best);
-    NN_FREE(bx);
+    NN_FREE(by);
     NN_FREE(idx);
     return r;
 }
