@@ -577,6 +577,12 @@ NNDEF nn_net *nn_load(const char *path, nn_result *err);
 #ifndef NN_NO_STDIO
 #include <stdio.h>
 #endif
+/* Threads: built with -fopenmp (which defines _OPENMP), the matrix
+   products, nn_step and nn_zero_grad split their work across threads once
+   it is large enough to pay; otherwise none of this is compiled. */
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #if defined(NN_MALLOC) && defined(NN_FREE)
 /* the caller's allocator */
@@ -618,6 +624,19 @@ NNDEF nn_net *nn_load(const char *path, nn_result *err);
 #define NN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define NN__MIN(a, b) ((a) < (b) ? (a) : (b))
 
+/* The calling thread's contiguous share lo .. hi-1 of n units of work: all
+   of them outside an OpenMP parallel region, or when there is none. */
+static void nn__share(size_t n, size_t *lo, size_t *hi) {
+#ifdef _OPENMP
+    const size_t t = (size_t)omp_get_thread_num();
+    const size_t T = (size_t)omp_get_num_threads();
+#else
+    const size_t t = 0, T = 1;
+#endif
+    *lo = n * t / T;
+    *hi = n * (t + 1) / T;
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -651,7 +670,8 @@ static int nn__finite(double x) { return x - x == 0; }
    for an infinity or a NaN, and a NaN survives every sum; NN__LANES
    partial sums and no early exit let the loop vectorize. */
 #define NN__LANES 16
-static int nn__all_finite(const nn_real *v, size_t count) {
+#define NN__PAR_PARAMS 65536 /* reals before a loop over them uses threads */
+static int nn__finite_run(const nn_real *v, size_t count) {
     nn_real lane[NN__LANES] = {0}, sum = 0;
     size_t k = 0;
     for (; k + NN__LANES <= count; k += NN__LANES)
@@ -659,6 +679,21 @@ static int nn__all_finite(const nn_real *v, size_t count) {
     for (; k < count; k++) sum += v[k] - v[k];
     for (size_t j = 0; j < NN__LANES; j++) sum += lane[j];
     return sum == 0;
+}
+
+static int nn__all_finite(const nn_real *v, size_t count) {
+    int bad = 0;
+#ifdef _OPENMP
+#pragma omp parallel if (count >= NN__PAR_PARAMS) reduction(+ : bad)
+#endif
+    {
+        size_t lo, hi;
+        nn__share((count + NN__LANES - 1) / NN__LANES, &lo, &hi);
+        lo *= NN__LANES;
+        hi = hi * NN__LANES < count ? hi * NN__LANES : count;
+        if (lo < hi && !nn__finite_run(v + lo, hi - lo)) bad++;
+    }
+    return !bad;
 }
 
 /* a * b and a + b in size_t, or 0 when the result would overflow. */
@@ -786,8 +821,8 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
      inner loops run along rows (nn__axpy).  Layers with fewer than
      NN__LANES inputs (XOR's 2) take the naive kernels whatever the batch.
    - With -fopenmp, products of more than NN__PAR_MIN multiply-adds are
-     split by column panels across threads.  Each thread writes its own
-     columns of C, so the result is the same for any number of threads.
+     split across threads (see nn__gemm).  Each thread writes its own part
+     of C, so the result is the same for any number of threads.
    The tiles and copies live on the stack: about 21 KB of floats (42 KB in
    double) per call and thread. */
 
@@ -843,7 +878,7 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
 #define NN__MR 8
 #define NN__NB 32
 #define NN__KC 256
-#define NN__PAR_MIN 1000000
+#define NN__PAR_MIN 1000000 /* multiply-adds before a product uses threads */
 
 /* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
    an NN__MR x NN__NB block of C.  Never inlined: compiled on its own, the
@@ -874,14 +909,14 @@ NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
 }
 
 /* One column panel of C += A.Bm: columns n0 .. n0+NN__NB-1 (fewer at the
-   right edge), every row.  A[m][k] is a[m*ars + k*acs], Bm[k][n] is
+   right edge), rows m_lo .. M-1.  A[m][k] is a[m*ars + k*acs], Bm[k][n] is
    b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].  A is read where it lies;
    Bm too when its rows are contiguous.  Otherwise, and at the edges, the
    part a tile needs is copied, padded with zeros, into bp, ap and cp. */
 static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                            size_t ars, size_t acs, const nn_real *b,
-                           size_t brs, size_t bcs, size_t M, size_t N,
-                           size_t K, size_t n0) {
+                           size_t brs, size_t bcs, size_t m_lo, size_t M,
+                           size_t N, size_t K, size_t n0) {
     nn_real bp[NN__KC * NN__NB], ap[NN__KC * NN__MR], cp[NN__MR * NN__NB];
     const size_t nb = N - n0 < NN__NB ? N - n0 : NN__NB;
     /* K in chunks of at most NN__KC, all of about the same length */
@@ -903,7 +938,7 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                         bp[k * NN__NB + j] = j < nb ? bk[k * brs + j * bcs] : 0;
             bk = bp;
         }
-        for (size_t m0 = 0; m0 < M; m0 += NN__MR) {
+        for (size_t m0 = m_lo; m0 < M; m0 += NN__MR) {
             const size_t mr = M - m0 < NN__MR ? M - m0 : NN__MR;
             const nn_real *ak = a + m0 * ars + k0 * acs;
             if (mr == NN__MR && nb == NN__NB) {
@@ -926,22 +961,41 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
     }
 }
 
-/* C (M x N) += A (M x K) . Bm (K x N), strides as in nn__gemm_panel */
+/* C (M x N) += A (M x K) . Bm (K x N), strides as in nn__gemm_panel.
+   With threads, each takes a contiguous share of the rows of C (by_rows)
+   or of its column panels.  The callers choose so that a thread always
+   gets the same rows of W: forward splits z's columns (W's rows), dW its
+   rows, and nn_step and nn_zero_grad split the parameters the same way, so
+   each core keeps its part of W and dW in its own cache. */
 static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
                      size_t acs, const nn_real *b, size_t brs, size_t bcs,
-                     size_t M, size_t N, size_t K) {
+                     size_t M, size_t N, size_t K, int by_rows) {
     const size_t panels = (N + NN__NB - 1) / NN__NB;
 #ifdef _OPENMP
-    const int par = (double)M * (double)N * (double)K >= NN__PAR_MIN;
-#pragma omp parallel for schedule(static) if (par)
-    for (long p = 0; p < (long)panels; p++)
-        nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, M, N, K,
-                       (size_t)p * NN__NB);
-#else
-    for (size_t p = 0; p < panels; p++)
-        nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, M, N, K,
-                       p * NN__NB);
+    if ((double)M * (double)N * (double)K >= NN__PAR_MIN) {
+#pragma omp parallel
+        {
+            size_t lo, hi;
+            if (by_rows) {
+                nn__share((M + NN__MR - 1) / NN__MR, &lo, &hi);
+                for (size_t p = 0; p < panels && lo < hi; p++)
+                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs,
+                                   lo * NN__MR, NN__MIN(M, hi * NN__MR), N, K,
+                                   p * NN__NB);
+            } else {
+                nn__share(panels, &lo, &hi);
+                for (size_t p = lo; p < hi; p++)
+                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N,
+                                   K, p * NN__NB);
+            }
+        }
+        return;
+    }
 #endif
+    (void)by_rows;
+    for (size_t p = 0; p < panels; p++)
+        nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K,
+                       p * NN__NB);
 }
 
 /* y += alpha x over n reals, in runs of NN__LANES: a loop of fixed length
@@ -994,7 +1048,7 @@ static void nn__dense_forward(nn_real *NN_RESTRICT z,
     for (size_t s = 0; s < B; s++)
         memcpy(z + s * n_out, b, n_out * sizeof *z);
     /* C = z (B x n_out), A = x, Bm[i][o] = W[o][i] */
-    nn__gemm(z, n_out, x, n_in, 1, W, 1, n_in, B, n_out, n_in);
+    nn__gemm(z, n_out, x, n_in, 1, W, 1, n_in, B, n_out, n_in, 0);
 }
 
 static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
@@ -1017,7 +1071,7 @@ static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
     for (size_t s = 0; s < B; s++)
         for (size_t o = 0; o < n_out; o++) db[o] += dz[s * n_out + o];
     /* C = dW (n_out x n_in), A[o][s] = dz[s][o], Bm = x */
-    nn__gemm(dW, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B);
+    nn__gemm(dW, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1);
 }
 
 static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
@@ -1036,7 +1090,7 @@ static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
         return;
     }
     /* C = dx (B x n_in), A = dz, Bm = W */
-    nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out);
+    nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out, 0);
 }
 
 /* ---- activations --------------------------------------------------------
@@ -1574,7 +1628,16 @@ NNDEF nn_result nn_set_class_weights(nn_net *net, const nn_real *w) {
 
 NNDEF void nn_zero_grad(nn_net *net) {
     NN_ASSERT(net);
-    memset(net->grads, 0, net->n_params * sizeof *net->grads);
+#ifdef _OPENMP
+#pragma omp parallel if (net->n_params >= NN__PAR_PARAMS)
+#endif
+    { /* each thread the part nn_step and nn__gemm give it (see there) */
+        size_t lo, hi;
+        nn__share((net->n_params + NN__LANES - 1) / NN__LANES, &lo, &hi);
+        lo *= NN__LANES;
+        hi = NN__MIN(net->n_params, hi * NN__LANES);
+        if (lo < hi) memset(net->grads + lo, 0, (hi - lo) * sizeof *net->grads);
+    }
 }
 
 /* Backward pass: the chain rule, from the loss back to the input.
@@ -1743,14 +1806,29 @@ static nn_result nn__opt_alloc(nn_net *net) {
 }
 
 /* w -= lr (g + lambda w), the step without momentum, in runs that
-   vectorize (see nn__axpy) */
-static void nn__sgd_plain(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
-                          nn_real lr, nn_real lambda, size_t P) {
+   vectorize (see nn__axpy), split across threads like the parameters'
+   rows in nn__gemm */
+static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
+                        nn_real lr, nn_real lambda, size_t P) {
     size_t k = 0;
     for (; k + NN__LANES <= P; k += NN__LANES)
         for (size_t v = 0; v < NN__LANES; v++)
             w[k + v] -= lr * (g[k + v] + lambda * w[k + v]);
     for (; k < P; k++) w[k] -= lr * (g[k] + lambda * w[k]);
+}
+
+static void nn__sgd_plain(nn_real *w, const nn_real *g, nn_real lr,
+                          nn_real lambda, size_t P) {
+#ifdef _OPENMP
+#pragma omp parallel if (P >= NN__PAR_PARAMS)
+#endif
+    {
+        size_t lo, hi;
+        nn__share((P + NN__LANES - 1) / NN__LANES, &lo, &hi);
+        lo *= NN__LANES;
+        hi = NN__MIN(P, hi * NN__LANES);
+        if (lo < hi) nn__sgd_run(w + lo, g + lo, lr, lambda, hi - lo);
+    }
 }
 
 static void nn__sgd_update(nn_net *net, const nn_opt *opt) {
