@@ -45,6 +45,13 @@ PLAIN_EXAMPLES = xor sine article walkthrough
 FASHION = /usr/share/datasets/fashion-mnist
 
 TEST_BINS = $(foreach c,$(CONFIGS),$(addprefix $(BUILD)/$(c)/,$(PROGRAMS)))
+# tests/test_omp.c, in every C config, when $(CC) has OpenMP (gcc does; tcc
+# and a clang without libomp do not, and skip it)
+HAVE_OPENMP := $(shell printf '\043include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n' | \
+  $(CC) -x c -fopenmp -o /dev/null - 2>/dev/null && echo yes)
+ifeq ($(HAVE_OPENMP),yes)
+TEST_BINS += $(addsuffix /test_omp,$(addprefix $(BUILD)/,$(filter c-%,$(CONFIGS))))
+endif
 EXAMPLE_BINS = $(addprefix $(BUILD)/examples/,$(EXAMPLES))
 
 all: examples $(TEST_BINS)
@@ -62,6 +69,9 @@ $(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h tests/counting_alloc.h nn.h
 $(BUILD)/$(1)/dropin: tests/dropin_main.c tests/dropin_impl.c tests/harness.h nn.h
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ tests/dropin_main.c tests/dropin_impl.c $$(LDLIBS)
+$(BUILD)/$(1)/test_omp: tests/test_omp.c tests/harness.h nn.h
+	@mkdir -p $$(@D)
+	$$(COMPILE_$(1)) -fopenmp -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/nostdio: tests/nostdio.c nn.h
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ $$< $$(LDLIBS)
