@@ -492,7 +492,10 @@ NNDEF nn_train_config nn_train_defaults(nn_loss loss);
    set hold a NaN or infinity (nothing trained), or a batch's loss or
    gradient is not finite: training ends there, and the weights are those
    after the last good step.  The optimizer state carries over between
-   calls; nn_opt_reset starts afresh. */
+   calls; nn_opt_reset starts afresh.  Plain SGD (no momentum, no
+   clipping) on batches of fewer than 8 rows takes the step without
+   filling nn_grads (the weights are the same, bit for bit), so do not
+   count on nn_grads after nn_train. */
 NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
                          const nn_real *x, const nn_real *y, size_t n);
 
@@ -2054,7 +2057,110 @@ NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
        for each batch: gather its rows, forward, loss, zero_grad, backward,
                        clip, step
        validation, early stopping, callback
-   so anything it does can also be done by hand, and checked against it. */
+   so anything it does can also be done by hand, and checked against it.
+   One shortcut, for speed: plain SGD (no momentum, no clipping) on batches
+   of fewer than NN__MR rows skips the gradient array (nn__sgd_fused).  The
+   weights come out bit for bit as the separate calls make them, which the
+   tests check; only nn_grads is left as it was. */
+
+/* max |v[k]| over n reals, or HUGE_VAL if one is NaN or infinite */
+static double nn__max_abs(const nn_real *v, size_t n) {
+    double m = 0;
+    for (size_t k = 0; k < n; k++) {
+        const double a = fabs((double)v[k]);
+        if (!(a < HUGE_VAL)) return HUGE_VAL;
+        if (a > m) m = a;
+    }
+    return m;
+}
+
+/* w[i] -= lr (g_i + lambda w[i]) for one row of W, where
+   g_i = 0 + dz[0] x[0][i] + dz[1] x[1][i] + ... is dW[o][i] summed as
+   nn_zero_grad and nn_backward would sum it; dz[s] is dz[s * dz_stride].
+   The g_i of 256 columns at a time wait in t, in the L1 cache. */
+static void nn__sgd_fused_one(nn_real *NN_RESTRICT w, nn_real dz,
+                              const nn_real *NN_RESTRICT x, size_t n_in,
+                              nn_real lr, nn_real lambda) {
+    size_t i = 0; /* one sample: g_i = 0 + dz x[i], in one pass */
+    for (; i + NN__LANES <= n_in; i += NN__LANES)
+        for (size_t v = 0; v < NN__LANES; v++)
+            w[i + v] -= lr * ((0 + dz * x[i + v]) + lambda * w[i + v]);
+    for (; i < n_in; i++) w[i] -= lr * ((0 + dz * x[i]) + lambda * w[i]);
+}
+
+static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
+                              const nn_real *x, size_t B, size_t n_in,
+                              nn_real lr, nn_real lambda) {
+    nn_real t[256];
+    if (B == 1) {
+        nn__sgd_fused_one(w, dz[0], x, n_in, lr, lambda);
+        return;
+    }
+    for (size_t i0 = 0; i0 < n_in; i0 += 256) {
+        const size_t len = NN__MIN(256, n_in - i0);
+        memset(t, 0, len * sizeof *t);
+        for (size_t s = 0; s < B; s++)
+            nn__axpy(t, dz[s * dz_stride], x + s * n_in + i0, len);
+        nn__sgd_run(w + i0, t, lr, lambda, len);
+    }
+}
+
+/* Plain SGD for the last forward's batch (fewer than NN__MR rows), the
+   backward pass and the step in one: per-sample training spends its time
+   streaming W and dW through the cache (zero dW, add to it, check it, read
+   it into the step), so not writing dW at all is what makes it fast.
+   1. dz of every layer, from the top, each kept in its layer's z (which
+      backward no longer needs once dz is known).
+   2. A bound on every gradient: |dW[o][i]| <= B max|dz| max|x| and
+      |db[o]| <= B max|dz|.  Unless it proves them all finite (and far from
+      overflowing), nothing has changed and this returns 0, for nn_train to
+      run the forward pass again and take the separate calls, whose check
+      then decides.
+   3. Each weight: w -= lr (g + lambda w), g summed exactly as nn_backward
+      sums dW from nn_zero_grad's 0, so the weights are bit for bit those
+      of the separate calls; then nn_step's bookkeeping. */
+static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
+                         const nn_opt *opt) {
+    const size_t L = net->n_layers, B = net->batch;
+    const nn_real lr = (nn_real)opt->lr, lambda = (nn_real)opt->weight_decay;
+    const double limit = (sizeof(nn_real) == sizeof(float) ? 3.4e38 : 1.7e308) / 4;
+    nn_real *d = nn__scratch(net, 0), *dx = nn__scratch(net, 1);
+    nn__loss_dz(net, loss, y, d);
+    for (size_t l = L; l-- > 0;) {
+        const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        nn_real *dz = nn__layer_z(net, l), *t;
+        const double mz = nn__max_abs(d, B * n_out);
+        const double mx = nn__max_abs(nn__layer_x(net, l), B * n_in);
+        if (!((double)B * mz * mx < limit && (double)B * mz < limit)) return 0;
+        memcpy(dz, d, B * n_out * sizeof *dz);
+        if (l == 0) break;
+        nn__dense_backward_input(dx, dz, net->params + net->offsets[l], B,
+                                 n_in, n_out);
+        nn__act_backward(dx, nn__layer_z(net, l - 1), nn__layer_x(net, l), B,
+                         n_in, net->acts[l - 1]);
+        t = d;
+        d = dx;
+        dx = t;
+    }
+    for (size_t l = 0; l < L; l++) {
+        const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+        nn_real *W = net->params + net->offsets[l], *b = W + n_out * n_in;
+        const nn_real *dz = nn__layer_z(net, l), *x = nn__layer_x(net, l);
+        for (size_t o = 0; o < n_out; o++) {
+            nn_real g = 0;
+            for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
+            nn__sgd_fused_row(W + o * n_in, dz + o, n_out, x, B, n_in, lr,
+                              lambda);
+            b[o] -= lr * (g + lambda * b[o]);
+        }
+    }
+    if (opt->kind != net->opt_kind) {
+        nn_opt_reset(net);
+        net->opt_kind = opt->kind;
+    }
+    net->opt_t++;
+    return 1;
+}
 
 NNDEF nn_train_config nn_train_defaults(nn_loss loss) {
     nn_train_config cfg;
@@ -2097,7 +2203,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
     size_t *idx;
     nn_real *by, *best = NULL;
     double best_value = HUGE_VAL;
-    int stop = 0, have_best = 0;
+    int stop = 0, have_best = 0, fused;
     nn_opt opt;
     nn_result r;
     NN_ASSERT(net && cfg && x && y && n > 0 && cfg->batch_size > 0);
@@ -2131,6 +2237,8 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
     for (size_t i = 0; i < n; i++) idx[i] = i;
 
     opt = cfg->opt;
+    fused = opt.kind == NN_OPT_SGD && opt.momentum == 0 &&
+            !(cfg->clip_norm > 0) && B < NN__MR;
     for (size_t e = 0; e < cfg->epochs && !stop; e++) {
         const double t0 = NN_SECONDS();
         double sum = 0, count = 0, value;
@@ -2155,11 +2263,15 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
             batch_sum = nn__loss_sum(net, cfg->loss, by, &batch_count);
             if (!nn__finite(batch_sum)) r = NN_ERR_NONFINITE;
             if (r != NN_OK) break;
-            nn_zero_grad(net);
-            (void)nn_backward(net, cfg->loss, by, NULL);
-            if (cfg->clip_norm > 0) (void)nn_clip_grad_norm(net, cfg->clip_norm);
-            r = nn_step(net, &opt); /* refuses a non-finite gradient */
-            if (r != NN_OK) break;
+            if (!fused || !nn__sgd_fused(net, cfg->loss, by, &opt)) {
+                if (fused) (void)nn__forward_work(net, b); /* z was dz */
+                nn_zero_grad(net);
+                (void)nn_backward(net, cfg->loss, by, NULL);
+                if (cfg->clip_norm > 0)
+                    (void)nn_clip_grad_norm(net, cfg->clip_norm);
+                r = nn_step(net, &opt); /* refuses a non-finite gradient */
+                if (r != NN_OK) break;
+            }
             sum += batch_sum;
             count += batch_count;
             info.done = start + b;

@@ -86,6 +86,71 @@ static void check_equals_hand_loop(void) {
     nn_destroy(b);
 }
 
+/* Plain SGD on batches under 8 rows takes nn_train's fused path (no
+   gradient array): still the hand loop, bit for bit, with weight decay,
+   batches of 1 and of 3 (3, 3, 3, 1), rows of 40 and 17 inputs (runs of 16
+   and a tail) and the losses that end in a softmax and in a sigmoid. */
+static void check_fused_sgd(void) {
+    const size_t sizes[] = {N_IN, 40, 17, N_OUT};
+    const nn_act softmax[] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTMAX};
+    const nn_act sigmoid[] = {NN_ACT_SIGMOID, NN_ACT_LEAKY_RELU, NN_ACT_SIGMOID};
+    for (int k = 0; k < 4; k++) {
+        nn_train_config cfg = nn_train_defaults(k < 2 ? NN_LOSS_CROSS_ENTROPY : NN_LOSS_MSE);
+        nn_net *a = nn_create(3, sizes, k < 2 ? softmax : sigmoid, 5);
+        nn_net *b = nn_create(3, sizes, k < 2 ? softmax : sigmoid, 5);
+        cfg.opt = nn_opt_sgd(0.2);
+        cfg.opt.weight_decay = k % 2 ? 0.01 : 0;
+        cfg.batch_size = k % 2 ? 3 : 1;
+        cfg.epochs = 3;
+        CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
+        train_by_hand(b, &cfg);
+        CHECK(same_params(a, b));
+        nn_destroy(a);
+        nn_destroy(b);
+    }
+}
+
+/* The fused path steps only when it can bound every gradient below a
+   quarter of the largest real; a finite gradient above that bound goes
+   through the separate calls instead, which take the step: still the hand
+   loop, bit for bit.  The bound fails only in the lower layer, after the
+   upper layer's dz (-14) has replaced its z (3), which the leaky ReLU's
+   backward reads: so the separate calls must run the forward pass again. */
+static void check_fused_fallback(void) {
+    const size_t sizes[] = {1, 1, 1};
+    const nn_act acts[] = {NN_ACT_LINEAR, NN_ACT_LEAKY_RELU};
+    /* a0 = w0 x = 3, a1 = 3, y = 10: dz1 = 2 (a1 - y) = -14 = dz0, dW1 =
+       -42, and dW0 = -14 x, between a quarter of the largest real and the
+       largest */
+    const nn_real x0 = TH_DOUBLE ? (nn_real)5e306 : (nn_real)1e37;
+    nn_real x[1] = {x0}, y[1] = {10};
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
+    nn_net *a = nn_create(2, sizes, acts, 1), *b = nn_create(2, sizes, acts, 1);
+    nn_net *nets[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        nn_real *w = nn_params(nets[k]);
+        w[0] = 3 / x0; /* W0, b0, W1, b1 */
+        w[1] = 0;
+        w[2] = 1;
+        w[3] = 0;
+    }
+    cfg.opt = nn_opt_sgd(TH_DOUBLE ? 1e-307 : 1e-37);
+    cfg.batch_size = 1;
+    cfg.epochs = 1;
+    cfg.shuffle = 0;
+    CHECK(nn_train(a, &cfg, x, y, 1) == NN_OK);
+    nn_forward(b, x, 1);
+    nn_zero_grad(b);
+    CHECK(nn_backward(b, NN_LOSS_MSE, y, NULL) == NN_OK);
+    CHECK(nn__all_finite(nn_grads(b), 4));
+    CHECK(-(double)nn_grads(b)[0] > (TH_DOUBLE ? 1.7e308 : 3.4e38) / 4);
+    CHECK(nn_step(b, &cfg.opt) == NN_OK);
+    CHECK(nn_params(a)[0] != 3 / x0); /* the step was taken */
+    CHECK(same_params(a, b));
+    nn_destroy(a);
+    nn_destroy(b);
+}
+
 /* Same seed, same run; another order gives other weights even from the
    same start; no shuffle, the same order every epoch. */
 static void check_order(void) {
@@ -438,6 +503,8 @@ static void check_evaluation(void) {
 int main(void) {
     make_data();
     check_equals_hand_loop();
+    check_fused_sgd();
+    check_fused_fallback();
     check_order();
     check_schedules();
     check_early_stopping();
