@@ -49,6 +49,10 @@
                    processor time.
       NN_NO_STDIO  [global] no <stdio.h>: nn_save and nn_load are left out;
                    nn_save_mem and nn_load_mem remain.
+      -fopenmp     [impl]   (a compiler flag, not a define) large matrix
+                   products, nn_step and nn_zero_grad use OpenMP threads;
+                   the results are the same, bit for bit, for any number
+                   of threads.  Without it nn.h uses no threads at all.
 
    NOTATION (used in every comment below)
       B         batch size: number of samples, one per row
@@ -948,15 +952,20 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                 nn__tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc);
                 continue;
             }
-            /* an edge: through a full tile, then back */
-            for (size_t k = 0; k < kc; k++)
-                for (size_t r = 0; r < NN__MR; r++)
-                    ap[r * kc + k] = r < mr ? ak[r * ars + k * acs] : 0;
+            /* an edge: through a full tile, then back; A is copied only
+               when it has fewer than NN__MR rows left */
             for (size_t r = 0; r < NN__MR; r++)
                 for (size_t j = 0; j < NN__NB; j++)
                     cp[r * NN__NB + j] =
                         r < mr && j < nb ? c[(m0 + r) * ldc + n0 + j] : 0;
-            nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc);
+            if (mr == NN__MR) {
+                nn__tile(cp, NN__NB, ak, ars, acs, bk, ldb, kc);
+            } else {
+                for (size_t k = 0; k < kc; k++)
+                    for (size_t r = 0; r < NN__MR; r++)
+                        ap[r * kc + k] = r < mr ? ak[r * ars + k * acs] : 0;
+                nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc);
+            }
             for (size_t r = 0; r < mr; r++)
                 for (size_t j = 0; j < nb; j++)
                     c[(m0 + r) * ldc + n0 + j] = cp[r * NN__NB + j];

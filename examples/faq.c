@@ -39,13 +39,14 @@ static int learning_rate(void) {
     const size_t sizes[] = {2, 16, 1};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SIGMOID};
     const double rates[] = {0.001, 0.01, 0.1, 1, 10, 100};
-    double best_loss = INFINITY, best_lr = 0;
+    double best_loss = HUGE_VAL, best_lr = 0;
     nn_rng rng;
     nn_rng_seed(&rng, 1);
     for (size_t s = 0; s < N; s++) {
         x[2 * s] = (nn_real)(2 * nn_rng_uniform(&rng) - 1);
         x[2 * s + 1] = (nn_real)(2 * nn_rng_uniform(&rng) - 1);
-        y[s] = (nn_real)(x[2 * s] * x[2 * s] + x[2 * s + 1] * x[2 * s + 1] < (nn_real)0.49);
+        const double r0 = (double)x[2 * s], r1 = (double)x[2 * s + 1];
+        y[s] = (nn_real)(r0 * r0 + r1 * r1 < 0.49);
     }
     printf("1. learning rate: plain SGD, 50 epochs, batches of 20\n");
     for (size_t k = 0; k < sizeof rates / sizeof *rates; k++) {

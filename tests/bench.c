@@ -88,7 +88,7 @@ static int load(const char *dir, nn_real *x, nn_real *y, nn_real *tx, nn_real *t
                    read_idx(dir, "t10k-labels-idx1-ubyte", 8, N_TEST, lab);
         nn_rng_seed(&rng, 1 + (uint64_t)set);
         for (size_t k = 0; k < n * PIXELS; k++)
-            xs[k] = real ? (nn_real)img[k] / 255 : (nn_real)nn_rng_uniform(&rng);
+            xs[k] = real ? (nn_real)((nn_real)img[k] / 255) : (nn_real)nn_rng_uniform(&rng);
         memset(ys, 0, n * CLASSES * sizeof *ys);
         for (size_t s = 0; s < n; s++)
             ys[s * CLASSES + (real ? lab[s] % CLASSES : nn_rng_below(&rng, CLASSES))] = 1;

@@ -129,7 +129,7 @@ static void check_fused_fallback(void) {
     nn_net *nets[2] = {a, b};
     for (int k = 0; k < 2; k++) {
         nn_real *w = nn_params(nets[k]);
-        w[0] = 3 / x0; /* W0, b0, W1, b1 */
+        w[0] = (nn_real)(3 / x0); /* W0, b0, W1, b1 */
         w[1] = 0;
         w[2] = 1;
         w[3] = 0;
@@ -145,7 +145,7 @@ static void check_fused_fallback(void) {
     CHECK(nn__all_finite(nn_grads(b), 4));
     CHECK(-(double)nn_grads(b)[0] > (TH_DOUBLE ? 1.7e308 : 3.4e38) / 4);
     CHECK(nn_step(b, &cfg.opt) == NN_OK);
-    CHECK(nn_params(a)[0] != 3 / x0); /* the step was taken */
+    CHECK(nn_params(a)[0] != (nn_real)(3 / x0)); /* the step was taken */
     CHECK(same_params(a, b));
     nn_destroy(a);
     nn_destroy(b);
