@@ -814,13 +814,16 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
      unit-stride multiply-add that gcc and clang turn into vector
      instructions on any ISA (SSE2, AVX-512, NEON...), without -ffast-math:
      every lane is a different element of C, so no sum is reordered.
-   - Cache blocks: Bm is copied in panels of NN__KC x NN__NB (16 KB of
-     floats, which stay in the L1 cache while every row block of A passes
-     over them) and A in slivers of NN__MR x NN__KC, both contiguous, and
-     padded with zeros at the edges so every tile is a full one.
+   - Cache blocks: K is cut into chunks of at most NN__KC, so that a
+     panel of Bm (NN__KC x NN__NB, 32 KB) stays in the L1 cache while every
+     row block of A passes over it.  A is read where it lies, and so is Bm
+     when its rows are contiguous; Bm is copied into a contiguous panel only
+     when it is W^T (the forward pass) or at the right edge, and the edges
+     go through a tile padded with zeros, so every tile is a full one.
    - Each element of C is still b (or 0, or the old dW) plus its products in
      order of k: the blocked kernels give the naive ones' sums, bit for bit
-     unless the compiler fuses a multiply and an add (-march=native does).
+     unless the compiler fuses multiplies and adds (gcc in its default GNU
+     mode on FMA hardware; not with -std=c99 or -ffp-contract=off).
    - Batches smaller than NN__MR would waste most of a tile.  There the
      forward pass takes dot products in NN__LANES interleaved partial sums
      (x[i], x[i+16], ... go to one lane), which vectorize too but round
@@ -830,8 +833,8 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
    - With -fopenmp, products of more than NN__PAR_MIN multiply-adds are
      split across threads (see nn__gemm).  Each thread writes its own part
      of C, so the result is the same for any number of threads.
-   The tiles and copies live on the stack: about 21 KB of floats (42 KB in
-   double) per call and thread. */
+   The panel, edge tile and edge rows live on the stack: about 41 KB per
+   call and thread, in float or double. */
 
 static void nn__dense_forward_naive(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT x,
@@ -884,7 +887,7 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
 
 #define NN__MR 8
 #define NN__NB 32
-#define NN__KC 256
+#define NN__KC (1024 / sizeof(nn_real)) /* 256 floats or 128 doubles */
 #define NN__PAR_MIN 1000000 /* multiply-adds before a product uses threads */
 
 /* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
