@@ -2093,11 +2093,13 @@ static double nn__max_abs(const nn_real *v, size_t n) {
 static void nn__sgd_fused_one(nn_real *NN_RESTRICT w, nn_real dz,
                               const nn_real *NN_RESTRICT x, size_t n_in,
                               nn_real lr, nn_real lambda) {
-    size_t i = 0; /* one sample: g_i = 0 + dz x[i], in one pass */
+    size_t i = 0; /* one sample: g_i = 0 + dz x[i], in one pass; the
+                     cast rounds g_i to nn_real as storing it in dW would,
+                     where float arithmetic runs in double (s390x) */
     for (; i + NN__LANES <= n_in; i += NN__LANES)
         for (size_t v = 0; v < NN__LANES; v++)
-            w[i + v] -= lr * ((0 + dz * x[i + v]) + lambda * w[i + v]);
-    for (; i < n_in; i++) w[i] -= lr * ((0 + dz * x[i]) + lambda * w[i]);
+            w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) + lambda * w[i + v]);
+    for (; i < n_in; i++) w[i] -= lr * ((nn_real)(0 + dz * x[i]) + lambda * w[i]);
 }
 
 static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
