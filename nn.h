@@ -1529,14 +1529,16 @@ NNDEF nn_result nn_reserve(nn_net *net, size_t B) {
      a = f(z)           (nn__act_forward)
    and a becomes the next layer's x.  Every z and a stays in the workspace
    for backward. */
-/* the forward pass of B rows already in the workspace's x */
-static const nn_real *nn__forward_work(nn_net *net, size_t B) {
+/* the forward pass of B rows already in the workspace's x; z0_ready says
+   that the first layer's z is already there (nn__sgd_fused's look-ahead) */
+static const nn_real *nn__forward_work(nn_net *net, size_t B, int z0_ready) {
     for (size_t l = 0; l < net->n_layers; l++) {
         const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const nn_real *W = net->params + net->offsets[l];
         nn_real *z = nn__layer_z(net, l);
-        nn__dense_forward(z, nn__layer_x(net, l), W, W + n_out * n_in, B,
-                          n_in, n_out);
+        if (l > 0 || !z0_ready)
+            nn__dense_forward(z, nn__layer_x(net, l), W, W + n_out * n_in, B,
+                              n_in, n_out);
         nn__act_forward(nn__layer_a(net, l), z, B, n_out, net->acts[l]);
     }
     net->batch = B;
@@ -1547,7 +1549,7 @@ NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
     NN_ASSERT(net && x && B > 0);
     if (nn_reserve(net, B) != NN_OK) return NULL;
     memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
-    return nn__forward_work(net, B);
+    return nn__forward_work(net, B, 0);
 }
 
 NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B) {
@@ -2073,7 +2075,9 @@ NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
    One shortcut, for speed: plain SGD (no momentum, no clipping) on batches
    of fewer than NN__MR rows skips the gradient array (nn__sgd_fused).  The
    weights come out bit for bit as the separate calls make them, which the
-   tests check; only nn_grads is left as it was. */
+   tests check; only nn_grads is left as it was.  With batches of one it
+   also takes the next row's first-layer z while it writes the first
+   layer's weights, so that W is read once per sample, not twice. */
 
 /* max |v[k]| over n reals, or HUGE_VAL if one is NaN or infinite */
 static double nn__max_abs(const nn_real *v, size_t n) {
@@ -2100,6 +2104,29 @@ static void nn__sgd_fused_one(nn_real *NN_RESTRICT w, nn_real dz,
         for (size_t v = 0; v < NN__LANES; v++)
             w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) + lambda * w[i + v]);
     for (; i < n_in; i++) w[i] -= lr * ((nn_real)(0 + dz * x[i]) + lambda * w[i]);
+}
+
+/* nn__sgd_fused_one, and on the way the next sample's z = b + w.xn with
+   the weights just written, summed in nn__dense_forward_lanes' order, so
+   it is the z that forward would compute; b is already updated.  W is read
+   once per sample instead of twice. */
+static nn_real nn__sgd_fused_ahead(nn_real *NN_RESTRICT w, nn_real b,
+                                   nn_real dz, const nn_real *NN_RESTRICT x,
+                                   const nn_real *NN_RESTRICT xn,
+                                   size_t n_in, nn_real lr, nn_real lambda) {
+    const size_t n_full = n_in / NN__LANES * NN__LANES;
+    nn_real part[NN__LANES] = {0}, sum = b;
+    for (size_t i = 0; i < n_full; i += NN__LANES)
+        for (size_t v = 0; v < NN__LANES; v++) {
+            w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) + lambda * w[i + v]);
+            part[v] += xn[i + v] * w[i + v];
+        }
+    for (size_t v = 0; v < NN__LANES; v++) sum += part[v];
+    for (size_t i = n_full; i < n_in; i++) {
+        w[i] -= lr * ((nn_real)(0 + dz * x[i]) + lambda * w[i]);
+        sum += xn[i] * w[i];
+    }
+    return sum;
 }
 
 static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
@@ -2132,9 +2159,13 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
       then decides.
    3. Each weight: w -= lr (g + lambda w), g summed exactly as nn_backward
       sums dW from nn_zero_grad's 0, so the weights are bit for bit those
-      of the separate calls; then nn_step's bookkeeping. */
+      of the separate calls; then nn_step's bookkeeping.
+   Look-ahead: given the next sample's row x_next (batches of one, a first
+   layer of at least NN__LANES inputs), the first layer's new weights also
+   go into that row's z while they are in registers, and the result is 2:
+   the next forward pass starts at the first layer's activation. */
 static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
-                         const nn_opt *opt) {
+                         const nn_opt *opt, const nn_real *x_next) {
     const size_t L = net->n_layers, B = net->batch;
     const nn_real lr = (nn_real)opt->lr, lambda = (nn_real)opt->weight_decay;
     const double limit = (sizeof(nn_real) == sizeof(float) ? 3.4e38 : 1.7e308) / 4;
@@ -2156,16 +2187,22 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
         d = dx;
         dx = t;
     }
+    if (B > 1 || net->sizes[0] < NN__LANES) x_next = NULL;
     for (size_t l = 0; l < L; l++) {
         const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
         nn_real *W = net->params + net->offsets[l], *b = W + n_out * n_in;
-        const nn_real *dz = nn__layer_z(net, l), *x = nn__layer_x(net, l);
+        nn_real *dz = nn__layer_z(net, l);
+        const nn_real *x = nn__layer_x(net, l);
         for (size_t o = 0; o < n_out; o++) {
             nn_real g = 0;
             for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
-            nn__sgd_fused_row(W + o * n_in, dz + o, n_out, x, B, n_in, lr,
-                              lambda);
             b[o] -= lr * (g + lambda * b[o]);
+            if (l == 0 && x_next) /* dz[o] is used up: z[o] takes its place */
+                dz[o] = nn__sgd_fused_ahead(W + o * n_in, b[o], dz[o], x,
+                                            x_next, n_in, lr, lambda);
+            else
+                nn__sgd_fused_row(W + o * n_in, dz + o, n_out, x, B, n_in,
+                                  lr, lambda);
         }
     }
     if (opt->kind != net->opt_kind) {
@@ -2173,7 +2210,7 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
         net->opt_kind = opt->kind;
     }
     net->opt_t++;
-    return 1;
+    return x_next ? 2 : 1;
 }
 
 NNDEF nn_train_config nn_train_defaults(nn_loss loss) {
@@ -2217,7 +2254,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
     size_t *idx;
     nn_real *by, *best = NULL;
     double best_value = HUGE_VAL;
-    int stop = 0, have_best = 0, fused;
+    int stop = 0, have_best = 0, fused, ahead = 0, stepped;
     nn_opt opt;
     nn_result r;
     NN_ASSERT(net && cfg && x && y && n > 0 && cfg->batch_size > 0);
@@ -2273,12 +2310,20 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
                 memcpy(by + s * n_out, y + idx[start + s] * n_out,
                        n_out * sizeof *by);
             }
-            (void)nn__forward_work(net, b); /* fits: reserved above */
+            (void)nn__forward_work(net, b, ahead); /* fits: reserved above */
             batch_sum = nn__loss_sum(net, cfg->loss, by, &batch_count);
             if (!nn__finite(batch_sum)) r = NN_ERR_NONFINITE;
             if (r != NN_OK) break;
-            if (!fused || !nn__sgd_fused(net, cfg->loss, by, &opt)) {
-                if (fused) (void)nn__forward_work(net, b); /* z was dz */
+            /* look ahead to the next row, unless a callback could change
+               the net before it */
+            stepped = fused ? nn__sgd_fused(net, cfg->loss, by, &opt,
+                                            start + 1 < n && !cfg->on_batch
+                                                ? x + idx[start + 1] * n_in
+                                                : NULL)
+                            : 0;
+            ahead = stepped == 2;
+            if (!stepped) {
+                if (fused) (void)nn__forward_work(net, b, 0); /* z was dz */
                 nn_zero_grad(net);
                 (void)nn_backward(net, cfg->loss, by, NULL);
                 if (cfg->clip_norm > 0)

@@ -9,14 +9,16 @@
 
 #include <string.h>
 
-enum { N = 10, N_IN = 3, N_OUT = 2, MAX_EPOCHS = 64 };
+enum { N = 10, N_IN = 3, N_OUT = 2, MAX_EPOCHS = 64, WIDE = 35 };
 
-static nn_real data_x[N * N_IN], data_y[N * N_OUT];
+/* wide_x: rows of WIDE inputs (two runs of 16 and a tail) */
+static nn_real data_x[N * N_IN], data_y[N * N_OUT], wide_x[N * WIDE];
 
 static void make_data(void) {
     nn_rng rng;
     nn_rng_seed(&rng, 123);
     for (int k = 0; k < N * N_IN; k++) data_x[k] = (nn_real)(2 * nn_rng_uniform(&rng) - 1);
+    for (int k = 0; k < N * WIDE; k++) wide_x[k] = (nn_real)nn_rng_uniform(&rng);
     for (int s = 0; s < N; s++) {
         const int c = data_x[s * N_IN] + data_x[s * N_IN + 1] > 0;
         data_y[s * N_OUT] = (nn_real)(1 - c);
@@ -36,10 +38,11 @@ static int same_params(nn_net *a, nn_net *b) {
 
 /* What nn_train documents, by hand: per epoch the scheduled rate and a
    fresh permutation from the net's generator, then forward, zero_grad,
-   backward, clip and step on each batch. */
-static void train_by_hand(nn_net *net, const nn_train_config *cfg) {
+   backward, clip and step on each batch.  x is data_x or wide_x. */
+static void train_by_hand(nn_net *net, const nn_train_config *cfg, const nn_real *x) {
+    const size_t n_in = nn_size(net, 0);
     size_t idx[N];
-    nn_real bx[N * N_IN], by[N * N_OUT];
+    nn_real bx[N * WIDE], by[N * N_OUT];
     nn_opt opt = cfg->opt;
     for (size_t e = 0; e < cfg->epochs; e++) {
         if (cfg->schedule == NN_SCHEDULE_STEP)
@@ -48,7 +51,7 @@ static void train_by_hand(nn_net *net, const nn_train_config *cfg) {
         for (size_t start = 0; start < N; start += cfg->batch_size) {
             const size_t b = start + cfg->batch_size <= N ? cfg->batch_size : N - start;
             for (size_t s = 0; s < b; s++) {
-                memcpy(bx + s * N_IN, data_x + idx[start + s] * N_IN, sizeof(nn_real) * N_IN);
+                memcpy(bx + s * n_in, x + idx[start + s] * n_in, sizeof(nn_real) * n_in);
                 memcpy(by + s * N_OUT, data_y + idx[start + s] * N_OUT, sizeof(nn_real) * N_OUT);
             }
             nn_forward(net, bx, b);
@@ -73,14 +76,14 @@ static void check_equals_hand_loop(void) {
     cfg.gamma = 0.5;
     cfg.clip_norm = 0.5;
     CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
-    train_by_hand(b, &cfg);
+    train_by_hand(b, &cfg, data_x);
     CHECK(same_params(a, b));
     /* and the same with Adam; the state carries over between calls */
     cfg.opt = nn_opt_adam(0.01);
     cfg.schedule = NN_SCHEDULE_CONSTANT;
     cfg.clip_norm = 0;
     CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
-    train_by_hand(b, &cfg);
+    train_by_hand(b, &cfg, data_x);
     CHECK(same_params(a, b));
     nn_destroy(a);
     nn_destroy(b);
@@ -103,7 +106,7 @@ static void check_fused_sgd(void) {
         cfg.batch_size = k % 2 ? 3 : 1;
         cfg.epochs = 3;
         CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
-        train_by_hand(b, &cfg);
+        train_by_hand(b, &cfg, data_x);
         CHECK(same_params(a, b));
         nn_destroy(a);
         nn_destroy(b);
@@ -116,6 +119,43 @@ static void check_fused_sgd(void) {
    loop, bit for bit.  The bound fails only in the lower layer, after the
    upper layer's dz (-14) has replaced its z (3), which the leaky ReLU's
    backward reads: so the separate calls must run the forward pass again. */
+/* Batches of one look ahead: the step writes the next row's first-layer z
+   as it writes the first layer's weights, and the next forward pass starts
+   above it.  That z must be the one forward computes from the new weights
+   (rows of 35 inputs: two runs of 16 and a tail), with shuffling, decay
+   and on_batch (which turns the look-ahead off) or not. */
+static int count_batches(const nn_train_info *info, void *user) {
+    (void)info;
+    ++*(int *)user;
+    return 0;
+}
+
+static void check_fused_ahead(void) {
+    const size_t sizes[] = {WIDE, 17, N_OUT};
+    const nn_act sigmoid[] = {NN_ACT_SIGMOID, NN_ACT_SIGMOID};
+    const nn_act softmax[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+    for (int k = 0; k < 3; k++) {
+        nn_train_config cfg = nn_train_defaults(k ? NN_LOSS_CROSS_ENTROPY : NN_LOSS_MSE);
+        nn_net *a = nn_create(2, sizes, k ? softmax : sigmoid, 9);
+        nn_net *b = nn_create(2, sizes, k ? softmax : sigmoid, 9);
+        int batches = 0;
+        cfg.opt = nn_opt_sgd(0.5);
+        cfg.opt.weight_decay = k == 1 ? 0.01 : 0;
+        cfg.batch_size = 1;
+        cfg.epochs = 3;
+        if (k == 2) {
+            cfg.on_batch = count_batches;
+            cfg.user = &batches;
+        }
+        CHECK(nn_train(a, &cfg, wide_x, data_y, N) == NN_OK);
+        train_by_hand(b, &cfg, wide_x);
+        CHECK(same_params(a, b));
+        CHECK(batches == (k == 2 ? 3 * N : 0));
+        nn_destroy(a);
+        nn_destroy(b);
+    }
+}
+
 static void check_fused_fallback(void) {
     const size_t sizes[] = {1, 1, 1};
     const nn_act acts[] = {NN_ACT_LINEAR, NN_ACT_LEAKY_RELU};
@@ -504,6 +544,7 @@ int main(void) {
     make_data();
     check_equals_hand_loop();
     check_fused_sgd();
+    check_fused_ahead();
     check_fused_fallback();
     check_order();
     check_schedules();
