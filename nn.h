@@ -1025,7 +1025,14 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
 }
 
 /* z = x.W^T + b for small batches: each dot product in NN__LANES partial
-   sums, lane v taking i = v, v + NN__LANES, ..., added up at the end. */
+   sums, lane v taking i = v, v + NN__LANES, ...; the lanes added pairwise
+   (nn__lane_sum), then the bias and the tail of the row one by one. */
+static nn_real nn__lane_sum(nn_real *part) { /* NN__LANES = 16 */
+    for (size_t v = 0; v < 8; v++) part[v] += part[v + 8];
+    for (size_t v = 0; v < 4; v++) part[v] += part[v + 4];
+    return (part[0] + part[2]) + (part[1] + part[3]);
+}
+
 static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT x,
                                     const nn_real *NN_RESTRICT W,
@@ -1036,11 +1043,11 @@ static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
         const nn_real *xs = x + s * n_in;
         for (size_t o = 0; o < n_out; o++) {
             const nn_real *Wo = W + o * n_in;
-            nn_real part[NN__LANES] = {0}, sum = b[o];
+            nn_real part[NN__LANES] = {0}, sum;
             for (size_t i = 0; i < n_full; i += NN__LANES)
                 for (size_t v = 0; v < NN__LANES; v++)
                     part[v] += xs[i + v] * Wo[i + v];
-            for (size_t v = 0; v < NN__LANES; v++) sum += part[v];
+            sum = b[o] + nn__lane_sum(part);
             for (size_t i = n_full; i < n_in; i++) sum += xs[i] * Wo[i];
             z[s * n_out + o] = sum;
         }
@@ -2079,15 +2086,27 @@ NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
    also takes the next row's first-layer z while it writes the first
    layer's weights, so that W is read once per sample, not twice. */
 
-/* max |v[k]| over n reals, or HUGE_VAL if one is NaN or infinite */
+/* max |v[k]| over n reals, or HUGE_VAL if one is NaN or infinite (v - v
+   as in nn__finite_run); in NN__LANES lanes, so that it vectorizes */
 static double nn__max_abs(const nn_real *v, size_t n) {
-    double m = 0;
-    for (size_t k = 0; k < n; k++) {
-        const double a = fabs((double)v[k]);
-        if (!(a < HUGE_VAL)) return HUGE_VAL;
-        if (a > m) m = a;
+    nn_real m[NN__LANES] = {0}, bad[NN__LANES] = {0}, top = 0, nan = 0;
+    size_t k = 0;
+    for (; k + NN__LANES <= n; k += NN__LANES)
+        for (size_t j = 0; j < NN__LANES; j++) {
+            const nn_real a = v[k + j] < 0 ? -v[k + j] : v[k + j];
+            m[j] = a > m[j] ? a : m[j];
+            bad[j] += v[k + j] - v[k + j];
+        }
+    for (; k < n; k++) {
+        const nn_real a = v[k] < 0 ? -v[k] : v[k];
+        top = a > top ? a : top;
+        nan += v[k] - v[k];
     }
-    return m;
+    for (size_t j = 0; j < NN__LANES; j++) {
+        top = m[j] > top ? m[j] : top;
+        nan += bad[j];
+    }
+    return nan == 0 ? (double)top : HUGE_VAL;
 }
 
 /* w[i] -= lr (g_i + lambda w[i]) for one row of W, where
@@ -2115,13 +2134,13 @@ static nn_real nn__sgd_fused_ahead(nn_real *NN_RESTRICT w, nn_real b,
                                    const nn_real *NN_RESTRICT xn,
                                    size_t n_in, nn_real lr, nn_real lambda) {
     const size_t n_full = n_in / NN__LANES * NN__LANES;
-    nn_real part[NN__LANES] = {0}, sum = b;
+    nn_real part[NN__LANES] = {0}, sum;
     for (size_t i = 0; i < n_full; i += NN__LANES)
         for (size_t v = 0; v < NN__LANES; v++) {
             w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) + lambda * w[i + v]);
             part[v] += xn[i + v] * w[i + v];
         }
-    for (size_t v = 0; v < NN__LANES; v++) sum += part[v];
+    sum = b + nn__lane_sum(part);
     for (size_t i = n_full; i < n_in; i++) {
         w[i] -= lr * ((nn_real)(0 + dz * x[i]) + lambda * w[i]);
         sum += xn[i] * w[i];
