@@ -942,7 +942,16 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                 for (size_t k = 0; k < kc; k++)
                     for (size_t j = 0; j < NN__NB; j++)
                         bp[k * NN__NB + j] = j < nb ? bk[k * brs + j] : 0;
-            else
+            else if (nb == NN__NB) { /* W^T: 4 contiguous k at a time */
+                size_t k4 = 0;
+                for (; k4 + 4 <= kc; k4 += 4)
+                    for (size_t j = 0; j < NN__NB; j++)
+                        for (size_t k = k4; k < k4 + 4; k++)
+                            bp[k * NN__NB + j] = bk[k * brs + j * bcs];
+                for (size_t j = 0; j < NN__NB; j++)
+                    for (size_t k = k4; k < kc; k++)
+                        bp[k * NN__NB + j] = bk[k * brs + j * bcs];
+            } else
                 for (size_t j = 0; j < NN__NB; j++)
                     for (size_t k = 0; k < kc; k++)
                         bp[k * NN__NB + j] = j < nb ? bk[k * brs + j * bcs] : 0;
