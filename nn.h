@@ -497,9 +497,9 @@ NNDEF nn_train_config nn_train_defaults(nn_loss loss);
    gradient is not finite: training ends there, and the weights are those
    after the last good step.  The optimizer state carries over between
    calls; nn_opt_reset starts afresh.  Plain SGD (no momentum, no
-   clipping) on batches of fewer than 8 rows takes the step without
-   filling nn_grads (the weights are the same, bit for bit), so do not
-   count on nn_grads after nn_train. */
+   clipping) on batches of up to 256 rows (128 with NN_REAL=double) takes
+   the step without filling nn_grads (the weights are the same, bit for
+   bit), so do not count on nn_grads after nn_train. */
 NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
                          const nn_real *x, const nn_real *y, size_t n);
 
@@ -893,7 +893,10 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
 /* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
    an NN__MR x NN__NB block of C.  Never inlined: compiled on its own, the
    accumulators stay in registers; inlined into a caller, gcc has been
-   seen to keep them in memory, which is ten times slower. */
+   seen to keep them in memory, which is ten times slower.
+   With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
+   after nn_zero_grad; the tile then takes plain SGD's step,
+   c -= lr (g + lambda c), instead of storing g (nn__sgd_fused). */
 #if defined(__GNUC__) || defined(__clang__)
 #define NN__NOINLINE __attribute__((noinline))
 #elif defined(_MSC_VER)
@@ -903,16 +906,25 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
 #endif
 NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
                      const nn_real *NN_RESTRICT a, size_t ars, size_t acs,
-                     const nn_real *NN_RESTRICT b, size_t ldb, size_t kc) {
+                     const nn_real *NN_RESTRICT b, size_t ldb, size_t kc,
+                     const nn_real *sgd) {
     nn_real acc[NN__MR][NN__NB];
     for (size_t r = 0; r < NN__MR; r++)
-        for (size_t j = 0; j < NN__NB; j++) acc[r][j] = c[r * ldc + j];
+        for (size_t j = 0; j < NN__NB; j++)
+            acc[r][j] = sgd ? 0 : c[r * ldc + j];
     for (size_t k = 0; k < kc; k++) {
         const nn_real *bk = b + k * ldb;
         for (size_t r = 0; r < NN__MR; r++) {
             const nn_real ar = a[r * ars + k * acs];
             for (size_t j = 0; j < NN__NB; j++) acc[r][j] += ar * bk[j];
         }
+    }
+    if (sgd) {
+        const nn_real lr = sgd[0], lambda = sgd[1];
+        for (size_t r = 0; r < NN__MR; r++)
+            for (size_t j = 0; j < NN__NB; j++)
+                c[r * ldc + j] -= lr * (acc[r][j] + lambda * c[r * ldc + j]);
+        return;
     }
     for (size_t r = 0; r < NN__MR; r++)
         for (size_t j = 0; j < NN__NB; j++) c[r * ldc + j] = acc[r][j];
@@ -922,11 +934,12 @@ NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
    right edge), rows m_lo .. M-1.  A[m][k] is a[m*ars + k*acs], Bm[k][n] is
    b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].  A is read where it lies;
    Bm too when its rows are contiguous.  Otherwise, and at the edges, the
-   part a tile needs is copied, padded with zeros, into bp, ap and cp. */
+   part a tile needs is copied, padded with zeros, into bp, ap and cp.
+   sgd as in nn__tile, with K in one chunk. */
 static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                            size_t ars, size_t acs, const nn_real *b,
                            size_t brs, size_t bcs, size_t m_lo, size_t M,
-                           size_t N, size_t K, size_t n0) {
+                           size_t N, size_t K, size_t n0, const nn_real *sgd) {
     nn_real bp[NN__KC * NN__NB], ap[NN__KC * NN__MR], cp[NN__MR * NN__NB];
     const size_t nb = N - n0 < NN__NB ? N - n0 : NN__NB;
     /* K in chunks of at most NN__KC, all of about the same length */
@@ -961,26 +974,33 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
             const size_t mr = M - m0 < NN__MR ? M - m0 : NN__MR;
             const nn_real *ak = a + m0 * ars + k0 * acs;
             if (mr == NN__MR && nb == NN__NB) {
-                nn__tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc);
+                nn__tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc,
+                         sgd);
                 continue;
             }
             /* an edge: through a full tile, then back; A is copied only
                when it has fewer than NN__MR rows left */
             for (size_t r = 0; r < NN__MR; r++)
                 for (size_t j = 0; j < NN__NB; j++)
-                    cp[r * NN__NB + j] =
-                        r < mr && j < nb ? c[(m0 + r) * ldc + n0 + j] : 0;
+                    cp[r * NN__NB + j] = r < mr && j < nb && !sgd
+                                             ? c[(m0 + r) * ldc + n0 + j]
+                                             : 0;
             if (mr == NN__MR) {
-                nn__tile(cp, NN__NB, ak, ars, acs, bk, ldb, kc);
+                nn__tile(cp, NN__NB, ak, ars, acs, bk, ldb, kc, NULL);
             } else {
                 for (size_t k = 0; k < kc; k++)
                     for (size_t r = 0; r < NN__MR; r++)
                         ap[r * kc + k] = r < mr ? ak[r * ars + k * acs] : 0;
-                nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc);
+                nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc, NULL);
             }
             for (size_t r = 0; r < mr; r++)
-                for (size_t j = 0; j < nb; j++)
-                    c[(m0 + r) * ldc + n0 + j] = cp[r * NN__NB + j];
+                for (size_t j = 0; j < nb; j++) {
+                    nn_real *cj = c + (m0 + r) * ldc + n0 + j;
+                    if (sgd)
+                        *cj -= sgd[0] * (cp[r * NN__NB + j] + sgd[1] * *cj);
+                    else
+                        *cj = cp[r * NN__NB + j];
+                }
         }
     }
 }
@@ -993,8 +1013,10 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
    each core keeps its part of W and dW in its own cache. */
 static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
                      size_t acs, const nn_real *b, size_t brs, size_t bcs,
-                     size_t M, size_t N, size_t K, int by_rows) {
+                     size_t M, size_t N, size_t K, int by_rows,
+                     const nn_real *sgd) {
     const size_t panels = (N + NN__NB - 1) / NN__NB;
+    NN_ASSERT(!sgd || K <= NN__KC);
 #ifdef _OPENMP
     if ((double)M * (double)N * (double)K >= NN__PAR_MIN) {
 #pragma omp parallel
@@ -1005,12 +1027,12 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
                 for (size_t p = 0; p < panels && lo < hi; p++)
                     nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs,
                                    lo * NN__MR, NN__MIN(M, hi * NN__MR), N, K,
-                                   p * NN__NB);
+                                   p * NN__NB, sgd);
             } else {
                 nn__share(panels, &lo, &hi);
                 for (size_t p = lo; p < hi; p++)
                     nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N,
-                                   K, p * NN__NB);
+                                   K, p * NN__NB, sgd);
             }
         }
         return;
@@ -1019,7 +1041,7 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
     (void)by_rows;
     for (size_t p = 0; p < panels; p++)
         nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K,
-                       p * NN__NB);
+                       p * NN__NB, sgd);
 }
 
 /* y += alpha x over n reals, in runs of NN__LANES: a loop of fixed length
@@ -1079,7 +1101,7 @@ static void nn__dense_forward(nn_real *NN_RESTRICT z,
     for (size_t s = 0; s < B; s++)
         memcpy(z + s * n_out, b, n_out * sizeof *z);
     /* C = z (B x n_out), A = x, Bm[i][o] = W[o][i] */
-    nn__gemm(z, n_out, x, n_in, 1, W, 1, n_in, B, n_out, n_in, 0);
+    nn__gemm(z, n_out, x, n_in, 1, W, 1, n_in, B, n_out, n_in, 0, NULL);
 }
 
 static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
@@ -1102,7 +1124,7 @@ static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
     for (size_t s = 0; s < B; s++)
         for (size_t o = 0; o < n_out; o++) db[o] += dz[s * n_out + o];
     /* C = dW (n_out x n_in), A[o][s] = dz[s][o], Bm = x */
-    nn__gemm(dW, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1);
+    nn__gemm(dW, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1, NULL);
 }
 
 static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
@@ -1121,7 +1143,7 @@ static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
         return;
     }
     /* C = dx (B x n_in), A = dz, Bm = W */
-    nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out, 0);
+    nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out, 0, NULL);
 }
 
 /* ---- activations --------------------------------------------------------
@@ -2089,33 +2111,22 @@ NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
        validation, early stopping, callback
    so anything it does can also be done by hand, and checked against it.
    One shortcut, for speed: plain SGD (no momentum, no clipping) on batches
-   of fewer than NN__MR rows skips the gradient array (nn__sgd_fused).  The
+   of at most NN__KC rows skips the gradient array (nn__sgd_fused).  The
    weights come out bit for bit as the separate calls make them, which the
    tests check; only nn_grads is left as it was.  With batches of one it
    also takes the next row's first-layer z while it writes the first
    layer's weights, so that W is read once per sample, not twice. */
 
-/* max |v[k]| over n reals, or HUGE_VAL if one is NaN or infinite (v - v
-   as in nn__finite_run); in NN__LANES lanes, so that it vectorizes */
-static double nn__max_abs(const nn_real *v, size_t n) {
-    nn_real m[NN__LANES] = {0}, bad[NN__LANES] = {0}, top = 0, nan = 0;
+/* The sum of v[k]^2 over n reals, in lanes so that it vectorizes; HUGE_VAL
+   when it is not finite (a NaN, an infinity, or too big for nn_real) */
+static double nn__sum_sq(const nn_real *v, size_t n) {
+    nn_real lane[NN__LANES] = {0}, sum;
     size_t k = 0;
     for (; k + NN__LANES <= n; k += NN__LANES)
-        for (size_t j = 0; j < NN__LANES; j++) {
-            const nn_real a = v[k + j] < 0 ? -v[k + j] : v[k + j];
-            m[j] = a > m[j] ? a : m[j];
-            bad[j] += v[k + j] - v[k + j];
-        }
-    for (; k < n; k++) {
-        const nn_real a = v[k] < 0 ? -v[k] : v[k];
-        top = a > top ? a : top;
-        nan += v[k] - v[k];
-    }
-    for (size_t j = 0; j < NN__LANES; j++) {
-        top = m[j] > top ? m[j] : top;
-        nan += bad[j];
-    }
-    return nan == 0 ? (double)top : HUGE_VAL;
+        for (size_t j = 0; j < NN__LANES; j++) lane[j] += v[k + j] * v[k + j];
+    sum = nn__lane_sum(lane);
+    for (; k < n; k++) sum += v[k] * v[k];
+    return nn__finite((double)sum) ? (double)sum : HUGE_VAL;
 }
 
 /* w[i] -= lr (g_i + lambda w[i]) for one row of W, where
@@ -2174,17 +2185,21 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
     }
 }
 
-/* Plain SGD for the last forward's batch (fewer than NN__MR rows), the
-   backward pass and the step in one: per-sample training spends its time
-   streaming W and dW through the cache (zero dW, add to it, check it, read
-   it into the step), so not writing dW at all is what makes it fast.
+/* Plain SGD for the last forward's batch (at most NN__KC rows), the
+   backward pass and the step in one: small batches spend much of their
+   time streaming W and dW through the cache (zero dW, add to it, check
+   it, read it into the step), so not writing dW at all is what makes them
+   fast.  Batches of NN__MR rows or more take each weight's step in the
+   register tile that sums its gradient (nn__tile's sgd); smaller ones, a
+   row of W at a time (nn__sgd_fused_row).
    1. dz of every layer, from the top, each kept in its layer's z (which
       backward no longer needs once dz is known).
-   2. A bound on every gradient: |dW[o][i]| <= B max|dz| max|x| and
-      |db[o]| <= B max|dz|.  Unless it proves them all finite (and far from
-      overflowing), nothing has changed and this returns 0, for nn_train to
-      run the forward pass again and take the separate calls, whose check
-      then decides.
+   2. A bound on every gradient.  With |v| the root of the sum of squares
+      over the whole batch, |dW[o][i]| = |sum_s dz[s][o] x[s][i]| <=
+      |dz| |x| (Cauchy-Schwarz) and |db[o]| <= sqrt(B) |dz|.  Unless it
+      proves them all finite (and far from overflowing), nothing has
+      changed and this returns 0, for nn_train to run the forward pass
+      again and take the separate calls, whose check then decides.
    3. Each weight: w -= lr (g + lambda w), g summed exactly as nn_backward
       sums dW from nn_zero_grad's 0, so the weights are bit for bit those
       of the separate calls; then nn_step's bookkeeping.
@@ -2202,9 +2217,9 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
     for (size_t l = L; l-- > 0;) {
         const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
         nn_real *dz = nn__layer_z(net, l), *t;
-        const double mz = nn__max_abs(d, B * n_out);
-        const double mx = nn__max_abs(nn__layer_x(net, l), B * n_in);
-        if (!((double)B * mz * mx < limit && (double)B * mz < limit)) return 0;
+        const double nz = sqrt(nn__sum_sq(d, B * n_out));
+        const double nx = sqrt(nn__sum_sq(nn__layer_x(net, l), B * n_in));
+        if (!(nz * nx < limit && sqrt((double)B) * nz < limit)) return 0;
         memcpy(dz, d, B * n_out * sizeof *dz);
         if (l == 0) break;
         nn__dense_backward_input(dx, dz, net->params + net->offsets[l], B,
@@ -2221,6 +2236,17 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
         nn_real *W = net->params + net->offsets[l], *b = W + n_out * n_in;
         nn_real *dz = nn__layer_z(net, l);
         const nn_real *x = nn__layer_x(net, l);
+        if (B >= NN__MR && n_in >= NN__LANES) { /* nn_backward's gemm */
+            const nn_real step[2] = {lr, lambda};
+            for (size_t o = 0; o < n_out; o++) {
+                nn_real g = 0;
+                for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
+                b[o] -= lr * (g + lambda * b[o]);
+            }
+            nn__gemm(W, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1,
+                     step);
+            continue;
+        }
         for (size_t o = 0; o < n_out; o++) {
             nn_real g = 0;
             for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
@@ -2317,7 +2343,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
 
     opt = cfg->opt;
     fused = opt.kind == NN_OPT_SGD && opt.momentum == 0 &&
-            !(cfg->clip_norm > 0) && B < NN__MR;
+            !(cfg->clip_norm > 0) && B <= NN__KC;
     for (size_t e = 0; e < cfg->epochs && !stop; e++) {
         const double t0 = NN_SECONDS();
         double sum = 0, count = 0, value;

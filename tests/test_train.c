@@ -156,6 +156,28 @@ static void check_fused_ahead(void) {
     }
 }
 
+/* Batches of 8 rows or more take the step inside the gemm's register
+   tile: full tiles and edges (35 inputs: a panel of 32 and 3; 40 and 17
+   outputs: row blocks of 8 and a rest), batches of 8 and 9 (then 2 and 1,
+   which go a row at a time), with and without decay. */
+static void check_fused_gemm(void) {
+    const size_t sizes[] = {WIDE, 40, 17, N_OUT};
+    const nn_act acts[] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTMAX};
+    for (int k = 0; k < 4; k++) {
+        nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
+        nn_net *a = nn_create(3, sizes, acts, 11), *b = nn_create(3, sizes, acts, 11);
+        cfg.opt = nn_opt_sgd(0.3);
+        cfg.opt.weight_decay = k % 2 ? 0.05 : 0;
+        cfg.batch_size = k < 2 ? 8 : 9;
+        cfg.epochs = 3;
+        CHECK(nn_train(a, &cfg, wide_x, data_y, N) == NN_OK);
+        train_by_hand(b, &cfg, wide_x);
+        CHECK(same_params(a, b));
+        nn_destroy(a);
+        nn_destroy(b);
+    }
+}
+
 static void check_fused_fallback(void) {
     const size_t sizes[] = {1, 1, 1};
     const nn_act acts[] = {NN_ACT_LINEAR, NN_ACT_LEAKY_RELU};
@@ -545,6 +567,7 @@ int main(void) {
     check_equals_hand_loop();
     check_fused_sgd();
     check_fused_ahead();
+    check_fused_gemm();
     check_fused_fallback();
     check_order();
     check_schedules();
