@@ -826,9 +826,12 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
      mode on FMA hardware; not with -std=c99 or -ffp-contract=off).
    - Batches smaller than NN__MR would waste most of a tile.  There the
      forward pass takes dot products in NN__LANES interleaved partial sums
-     (x[i], x[i+16], ... go to one lane), which vectorize too but round
-     differently from the naive sum; dW and dx keep the naive loops, whose
-     inner loops run along rows (nn__axpy).  Layers with fewer than
+     (x[i], x[i+16], ... go to one lane, and the lanes are added pairwise),
+     which vectorize too but round differently from the naive sum; dW and
+     dx keep the naive loops, whose inner loops run along rows (nn__axpy).
+   - nn_train's plain SGD never stores dW: the tile that sums a block of
+     dW takes the step on that block of W instead (nn__tile's sgd), and
+     smaller batches step a row of W at a time (nn__sgd_fused).  Layers with fewer than
      NN__LANES inputs (XOR's 2) take the naive kernels whatever the batch.
    - With -fopenmp, products of more than NN__PAR_MIN multiply-adds are
      split across threads (see nn__gemm).  Each thread writes its own part

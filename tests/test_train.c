@@ -89,8 +89,9 @@ static void check_equals_hand_loop(void) {
     nn_destroy(b);
 }
 
-/* Plain SGD on batches under 8 rows takes nn_train's fused path (no
-   gradient array): still the hand loop, bit for bit, with weight decay,
+/* Plain SGD on batches under 8 rows takes nn_train's fused path a row of W
+   at a time (no gradient array): still the hand loop, bit for bit, with
+   and without weight decay,
    batches of 1 and of 3 (3, 3, 3, 1), rows of 40 and 17 inputs (runs of 16
    and a tail) and the losses that end in a softmax and in a sigmoid. */
 static void check_fused_sgd(void) {
