@@ -232,6 +232,22 @@ static void check_workspace(void) {
     nn_destroy(ref);
 }
 
+/* The weights and the workspace start on a 64-byte boundary whatever
+   malloc returned (it promises 16 here): rows of W and x then start on a
+   cache line when their length is a multiple of 16 floats. */
+static void check_aligned(void) {
+    int ok = 1;
+    for (size_t w = 1; w <= 9; w++) {
+        const size_t sizes[] = {w, 2 * w + 1, w};
+        const nn_act acts[] = {NN_ACT_TANH, NN_ACT_LINEAR};
+        nn_net *net = nn_create(2, sizes, acts, w);
+        ok &= net != NULL && nn_reserve(net, w) == NN_OK;
+        ok &= net && (uintptr_t)nn_params(net) % 64 == 0 && (uintptr_t)net->work % 64 == 0;
+        nn_destroy(net);
+    }
+    CHECK(ok);
+}
+
 /* backward adds, zero_grad clears, the step is w -= lr * g, and backward
    leaves the forward pass it used in place. */
 static void check_accumulate_and_step(void) {
@@ -327,6 +343,7 @@ int main(void) {
     check_reproducible();
     check_batch_vs_single();
     check_workspace();
+    check_aligned();
     check_accumulate_and_step();
     check_result_strings();
     return th_report();
