@@ -829,10 +829,11 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
      (x[i], x[i+16], ... go to one lane, and the lanes are added pairwise),
      which vectorize too but round differently from the naive sum; dW and
      dx keep the naive loops, whose inner loops run along rows (nn__axpy).
+     Layers with fewer than NN__LANES inputs (XOR's 2) take the naive
+     kernels whatever the batch.
    - nn_train's plain SGD never stores dW: the tile that sums a block of
      dW takes the step on that block of W instead (nn__tile's sgd), and
-     smaller batches step a row of W at a time (nn__sgd_fused).  Layers with fewer than
-     NN__LANES inputs (XOR's 2) take the naive kernels whatever the batch.
+     smaller batches step a row of W at a time (nn__sgd_fused).
    - With -fopenmp, products of more than NN__PAR_MIN multiply-adds are
      split across threads (see nn__gemm).  Each thread writes its own part
      of C, so the result is the same for any number of threads.
@@ -935,7 +936,8 @@ NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
         const nn_real lr = sgd[0], lambda = sgd[1];
         for (size_t r = 0; r < NN__MR; r++)
             for (size_t j = 0; j < NN__NB; j++)
-                c[r * ldc + j] = nn__sgd_w(c[r * ldc + j], acc[r][j], lr, lambda);
+                c[r * ldc + j] =
+                    nn__sgd_w(c[r * ldc + j], acc[r][j], lr, lambda);
         return;
     }
     for (size_t r = 0; r < NN__MR; r++)
@@ -1009,7 +1011,8 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
                 for (size_t j = 0; j < nb; j++) {
                     nn_real *cj = c + (m0 + r) * ldc + n0 + j;
                     if (sgd)
-                        *cj = nn__sgd_w(*cj, cp[r * NN__NB + j], sgd[0], sgd[1]);
+                        *cj = nn__sgd_w(*cj, cp[r * NN__NB + j], sgd[0],
+                                        sgd[1]);
                     else
                         *cj = cp[r * NN__NB + j];
                 }
@@ -2163,7 +2166,7 @@ static double nn__sum_sq(const nn_real *v, size_t n) {
     return nn__finite((double)sum) ? (double)sum : HUGE_VAL;
 }
 
-/* w[i] -= lr (g_i + lambda w[i]) for one row of W, where
+/* nn__sgd_w's step for one row of W, where
    g_i = 0 + dz[0] x[0][i] + dz[1] x[1][i] + ... is dW[o][i] summed as
    nn_zero_grad and nn_backward would sum it; dz[s] is dz[s * dz_stride].
    The g_i of 256 columns at a time wait in t, in the L1 cache. */
@@ -2180,8 +2183,10 @@ static void nn__sgd_fused_one(nn_real *NN_RESTRICT w, nn_real dz,
     else
         for (; i + NN__LANES <= n_in; i += NN__LANES)
             for (size_t v = 0; v < NN__LANES; v++)
-                w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) + lambda * w[i + v]);
-    for (; i < n_in; i++) w[i] = nn__sgd_w(w[i], (nn_real)(0 + dz * x[i]), lr, lambda);
+                w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) +
+                                  lambda * w[i + v]);
+    for (; i < n_in; i++)
+        w[i] = nn__sgd_w(w[i], (nn_real)(0 + dz * x[i]), lr, lambda);
 }
 
 /* nn__sgd_fused_one, and on the way the next sample's z = b + w.xn with
@@ -2203,7 +2208,8 @@ static nn_real nn__sgd_fused_ahead(nn_real *NN_RESTRICT w, nn_real b,
     else
         for (size_t i = 0; i < n_full; i += NN__LANES)
             for (size_t v = 0; v < NN__LANES; v++) {
-                w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) + lambda * w[i + v]);
+                w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) +
+                                  lambda * w[i + v]);
                 part[v] += xn[i + v] * w[i + v];
             }
     sum = b + nn__lane_sum(part);
@@ -2246,9 +2252,9 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
       proves them all finite (and far from overflowing), nothing has
       changed and this returns 0, for nn_train to run the forward pass
       again and take the separate calls, whose check then decides.
-   3. Each weight: w -= lr (g + lambda w), g summed exactly as nn_backward
-      sums dW from nn_zero_grad's 0, so the weights are bit for bit those
-      of the separate calls; then nn_step's bookkeeping.
+   3. Each weight takes plain SGD's step (nn__sgd_w) with g summed exactly
+      as nn_backward sums dW from nn_zero_grad's 0, so the weights are bit
+      for bit those of the separate calls; then nn_step's bookkeeping.
    Look-ahead: given the next sample's row x_next (batches of one, a first
    layer of at least NN__LANES inputs), the first layer's new weights also
    go into that row's z while they are in registers, and the result is 2:
