@@ -89,37 +89,37 @@ static void check_equals_hand_loop(void) {
     nn_destroy(b);
 }
 
+/* nn_train and the hand loop, from the same start on rows x (data_x or
+   wide_x): the same weights, bit for bit */
+static void check_same_as_hand(size_t L, const size_t *sizes, const nn_act *acts,
+                               const nn_train_config *cfg, const nn_real *x) {
+    nn_net *a = nn_create(L, sizes, acts, 5), *b = nn_create(L, sizes, acts, 5);
+    CHECK(nn_train(a, cfg, x, data_y, N) == NN_OK);
+    train_by_hand(b, cfg, x);
+    CHECK(same_params(a, b));
+    nn_destroy(a);
+    nn_destroy(b);
+}
+
 /* Plain SGD on batches under 8 rows takes nn_train's fused path a row of W
    at a time (no gradient array): still the hand loop, bit for bit, with
-   and without weight decay,
-   batches of 1 and of 3 (3, 3, 3, 1), rows of 40 and 17 inputs (runs of 16
-   and a tail) and the losses that end in a softmax and in a sigmoid. */
+   and without weight decay, batches of 1 and of 3 (3, 3, 3, 1), rows of 40
+   and 17 inputs (runs of 16 and a tail) and the losses that end in a
+   softmax and in a sigmoid. */
 static void check_fused_sgd(void) {
     const size_t sizes[] = {N_IN, 40, 17, N_OUT};
     const nn_act softmax[] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTMAX};
     const nn_act sigmoid[] = {NN_ACT_SIGMOID, NN_ACT_LEAKY_RELU, NN_ACT_SIGMOID};
     for (int k = 0; k < 4; k++) {
         nn_train_config cfg = nn_train_defaults(k < 2 ? NN_LOSS_CROSS_ENTROPY : NN_LOSS_MSE);
-        nn_net *a = nn_create(3, sizes, k < 2 ? softmax : sigmoid, 5);
-        nn_net *b = nn_create(3, sizes, k < 2 ? softmax : sigmoid, 5);
         cfg.opt = nn_opt_sgd(0.2);
         cfg.opt.weight_decay = k % 2 ? 0.01 : 0;
         cfg.batch_size = k % 2 ? 3 : 1;
         cfg.epochs = 3;
-        CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
-        train_by_hand(b, &cfg, data_x);
-        CHECK(same_params(a, b));
-        nn_destroy(a);
-        nn_destroy(b);
+        check_same_as_hand(3, sizes, k < 2 ? softmax : sigmoid, &cfg, data_x);
     }
 }
 
-/* The fused path steps only when it can bound every gradient below a
-   quarter of the largest real; a finite gradient above that bound goes
-   through the separate calls instead, which take the step: still the hand
-   loop, bit for bit.  The bound fails only in the lower layer, after the
-   upper layer's dz (-14) has replaced its z (3), which the leaky ReLU's
-   backward reads: so the separate calls must run the forward pass again. */
 /* Batches of one look ahead: the step writes the next row's first-layer z
    as it writes the first layer's weights, and the next forward pass starts
    above it.  That z must be the one forward computes from the new weights
@@ -137,8 +137,6 @@ static void check_fused_ahead(void) {
     const nn_act softmax[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
     for (int k = 0; k < 3; k++) {
         nn_train_config cfg = nn_train_defaults(k ? NN_LOSS_CROSS_ENTROPY : NN_LOSS_MSE);
-        nn_net *a = nn_create(2, sizes, k ? softmax : sigmoid, 9);
-        nn_net *b = nn_create(2, sizes, k ? softmax : sigmoid, 9);
         int batches = 0;
         cfg.opt = nn_opt_sgd(0.5);
         cfg.opt.weight_decay = k == 1 ? 0.01 : 0;
@@ -148,12 +146,8 @@ static void check_fused_ahead(void) {
             cfg.on_batch = count_batches;
             cfg.user = &batches;
         }
-        CHECK(nn_train(a, &cfg, wide_x, data_y, N) == NN_OK);
-        train_by_hand(b, &cfg, wide_x);
-        CHECK(same_params(a, b));
+        check_same_as_hand(2, sizes, k ? softmax : sigmoid, &cfg, wide_x);
         CHECK(batches == (k == 2 ? 3 * N : 0));
-        nn_destroy(a);
-        nn_destroy(b);
     }
 }
 
@@ -166,19 +160,20 @@ static void check_fused_gemm(void) {
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTMAX};
     for (int k = 0; k < 4; k++) {
         nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
-        nn_net *a = nn_create(3, sizes, acts, 11), *b = nn_create(3, sizes, acts, 11);
         cfg.opt = nn_opt_sgd(0.3);
         cfg.opt.weight_decay = k % 2 ? 0.05 : 0;
         cfg.batch_size = k < 2 ? 8 : 9;
         cfg.epochs = 3;
-        CHECK(nn_train(a, &cfg, wide_x, data_y, N) == NN_OK);
-        train_by_hand(b, &cfg, wide_x);
-        CHECK(same_params(a, b));
-        nn_destroy(a);
-        nn_destroy(b);
+        check_same_as_hand(3, sizes, acts, &cfg, wide_x);
     }
 }
 
+/* The fused path steps only when it can bound every gradient below a
+   quarter of the largest real; a finite gradient above that bound goes
+   through the separate calls instead, which take the step: still the hand
+   loop, bit for bit.  The bound fails only in the lower layer, after the
+   upper layer's dz (-14) has replaced its z (3), which the leaky ReLU's
+   backward reads: so the separate calls must run the forward pass again. */
 static void check_fused_fallback(void) {
     const size_t sizes[] = {1, 1, 1};
     const nn_act acts[] = {NN_ACT_LINEAR, NN_ACT_LEAKY_RELU};
