@@ -2166,32 +2166,12 @@ static double nn__sum_sq(const nn_real *v, size_t n) {
     return nn__finite((double)sum) ? (double)sum : HUGE_VAL;
 }
 
-/* nn__sgd_w's step for one row of W, where
-   g_i = 0 + dz[0] x[0][i] + dz[1] x[1][i] + ... is dW[o][i] summed as
-   nn_zero_grad and nn_backward would sum it; dz[s] is dz[s * dz_stride].
-   The g_i of 256 columns at a time wait in t, in the L1 cache. */
-static void nn__sgd_fused_one(nn_real *NN_RESTRICT w, nn_real dz,
-                              const nn_real *NN_RESTRICT x, size_t n_in,
-                              nn_real lr, nn_real lambda) {
-    size_t i = 0; /* one sample: g_i = 0 + dz x[i], in one pass; the
-                     cast rounds g_i to nn_real as storing it in dW would,
-                     where float arithmetic runs in double (s390x) */
-    if (lambda == 0)
-        for (; i + NN__LANES <= n_in; i += NN__LANES)
-            for (size_t v = 0; v < NN__LANES; v++)
-                w[i + v] -= lr * (nn_real)(0 + dz * x[i + v]);
-    else
-        for (; i + NN__LANES <= n_in; i += NN__LANES)
-            for (size_t v = 0; v < NN__LANES; v++)
-                w[i + v] -= lr * ((nn_real)(0 + dz * x[i + v]) +
-                                  lambda * w[i + v]);
-    for (; i < n_in; i++)
-        w[i] = nn__sgd_w(w[i], (nn_real)(0 + dz * x[i]), lr, lambda);
-}
-
-/* nn__sgd_fused_one, and on the way the next sample's z = b + w.xn with
-   the weights just written, summed in nn__dense_forward_lanes' order, so
-   it is the z that forward would compute; b is already updated.  W is read
+/* A batch of one: nn__sgd_w's step for one row of W, g_i = 0 + dz x[i] as
+   nn_backward sums dW[o][i] from nn_zero_grad's 0 (the cast rounds it to
+   nn_real as storing it in dW would, where float arithmetic runs in
+   double: s390x), and on the way the next sample's z = b + w.xn with the
+   weights just written, summed in nn__dense_forward_lanes' order, so it
+   is the z that forward would compute; b is already updated.  W is read
    once per sample instead of twice. */
 static nn_real nn__sgd_fused_ahead(nn_real *NN_RESTRICT w, nn_real b,
                                    nn_real dz, const nn_real *NN_RESTRICT x,
@@ -2220,14 +2200,14 @@ static nn_real nn__sgd_fused_ahead(nn_real *NN_RESTRICT w, nn_real b,
     return sum;
 }
 
+/* nn__sgd_w's step for one row of W, where
+   g_i = 0 + dz[0] x[0][i] + dz[1] x[1][i] + ... is dW[o][i] summed as
+   nn_zero_grad and nn_backward would sum it; dz[s] is dz[s * dz_stride].
+   The g_i of 256 columns at a time wait in t, in the L1 cache. */
 static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
                               const nn_real *x, size_t B, size_t n_in,
                               nn_real lr, nn_real lambda) {
     nn_real t[256];
-    if (B == 1) {
-        nn__sgd_fused_one(w, dz[0], x, n_in, lr, lambda);
-        return;
-    }
     for (size_t i0 = 0; i0 < n_in; i0 += 256) {
         const size_t len = NN__MIN(256, n_in - i0);
         memset(t, 0, len * sizeof *t);
@@ -2243,7 +2223,7 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
    it, read it into the step), so not writing dW at all is what makes them
    fast.  Batches of NN__MR rows or more take each weight's step in the
    register tile that sums its gradient (nn__tile's sgd); smaller ones, a
-   row of W at a time (nn__sgd_fused_row).
+   row of W at a time (nn__sgd_fused_row, or nn__sgd_fused_ahead).
    1. dz of every layer, from the top, each kept in its layer's z (which
       backward no longer needs once dz is known).
    2. A bound on every gradient.  With |v| the root of the sum of squares
@@ -2288,21 +2268,18 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
         nn_real *W = net->params + net->offsets[l], *b = W + n_out * n_in;
         nn_real *dz = nn__layer_z(net, l);
         const nn_real *x = nn__layer_x(net, l);
+        for (size_t o = 0; o < n_out; o++) {
+            nn_real g = 0;
+            for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
+            b[o] = nn__sgd_w(b[o], g, lr, lambda);
+        }
         if (B >= NN__MR && n_in >= NN__LANES) { /* nn_backward's gemm */
             const nn_real step[2] = {lr, lambda};
-            for (size_t o = 0; o < n_out; o++) {
-                nn_real g = 0;
-                for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
-                b[o] = nn__sgd_w(b[o], g, lr, lambda);
-            }
             nn__gemm(W, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1,
                      step);
             continue;
         }
         for (size_t o = 0; o < n_out; o++) {
-            nn_real g = 0;
-            for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
-            b[o] = nn__sgd_w(b[o], g, lr, lambda);
             if (l == 0 && x_next) /* dz[o] is used up: z[o] takes its place */
                 dz[o] = nn__sgd_fused_ahead(W + o * n_in, b[o], dz[o], x,
                                             x_next, n_in, lr, lambda);
