@@ -846,14 +846,15 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
    - All three products are one routine, nn__gemm: C += A.Bm, where A and
      Bm are read through strides, so x.W^T, dz^T.x and dz.W need no
      transposed copies of the matrices.
-   - Register tile: NN__MR rows of C by NN__NB columns (8 x 32) stay in
-     local variables while k runs, so each element of A loaded is used 32
-     times and each of Bm 8 times.  The inner loop is a fixed-length,
-     unit-stride multiply-add that gcc and clang turn into vector
-     instructions on any ISA (SSE2, AVX-512, NEON...), without -ffast-math:
-     every lane is a different element of C, so no sum is reordered.
-   - Cache blocks: K is cut into chunks of at most NN__KC, so that a
-     panel of Bm (NN__KC x NN__NB, 32 KB) stays in the L1 cache while every
+   - Register tile: NN__MR rows of C by NN__NB columns (4 x 8 floats with
+     SSE2, 8 x 32 with AVX-512) stay in registers while k runs, so each
+     element of A loaded is used NN__NB times and each of Bm NN__MR times.
+     The inner loop is a fixed-length, unit-stride multiply-add that gcc
+     and clang turn into vector instructions on any ISA (SSE2, AVX-512,
+     NEON...), without -ffast-math: every lane is a different element of
+     C, so no sum is reordered.
+   - Cache blocks: K is cut into chunks of at most NN__KC, so that a panel
+     of Bm (NN__KC x NN__NB, 8 to 32 KB) stays in the L1 cache while every
      row block of A passes over it.  A is read where it lies, and so is Bm
      when its rows are contiguous; Bm is copied into a contiguous panel only
      when it is W^T (the forward pass) or at the right edge, and the edges
@@ -862,8 +863,8 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
      order of k: the blocked kernels give the naive ones' sums, bit for bit
      unless the compiler fuses multiplies and adds (gcc in its default GNU
      mode on FMA hardware; not with -std=c99 or -ffp-contract=off).
-   - Batches smaller than NN__MR would waste most of a tile.  There the
-     forward pass takes dot products in NN__LANES interleaved partial sums
+   - Batches smaller than NN__SMALL (8) would waste much of a tile.  There
+     the forward pass takes dot products in NN__LANES interleaved partial sums
      (x[i], x[i+16], ... go to one lane, and the lanes are added pairwise),
      which vectorize too but round differently from the naive sum; dW and
      dx keep the naive loops, whose inner loops run along rows (nn__axpy).
@@ -875,8 +876,8 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
    - With -fopenmp, products of more than NN__PAR_MIN multiply-adds are
      split across threads (see nn__gemm).  Each thread writes its own part
      of C, so the result is the same for any number of threads.
-   The panel, edge tile and edge rows live on the stack: about 41 KB per
-   call and thread, in float or double. */
+   The panel, edge tile and edge rows live on the stack: 12 KB (SSE2) to
+   41 KB (AVX-512) per call and thread, in float or double. */
 
 static void nn__dense_forward_naive(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT x,
@@ -927,8 +928,23 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
     }
 }
 
+/* The register tile is NN__MR rows of C by NN__NB columns, sized to the
+   vector registers the compiler may use: each row is two vectors, and the
+   2 NN__MR accumulators fit in the register file with room for a row of
+   Bm.  AVX-512 has 32 registers of 64 bytes: 8 rows of 2 x 16 floats.
+   SSE2 (any x86-64) and NEON have 16 or 32 registers of 16 bytes, AVX2
+   16 of 32: 4 rows of 2 vectors.  The shape changes no sum (see below). */
+#if defined(__AVX512F__)
 #define NN__MR 8
-#define NN__NB 32
+#define NN__NB (128 / sizeof(nn_real))
+#elif defined(__AVX__)
+#define NN__MR 4
+#define NN__NB (64 / sizeof(nn_real))
+#else
+#define NN__MR 4
+#define NN__NB (32 / sizeof(nn_real))
+#endif
+#define NN__SMALL 8 /* batches below this take the row-at-a-time kernels */
 #define NN__KC (1024 / sizeof(nn_real)) /* 256 floats or 128 doubles */
 #define NN__PAR_MIN 1000000 /* multiply-adds before a product uses threads */
 
@@ -941,10 +957,28 @@ static nn_real nn__sgd_w(nn_real w, nn_real g, nn_real lr, nn_real lambda) {
     return lambda == 0 ? w - lr * g : w - lr * (g + lambda * w);
 }
 
+/* w -= lr (g + lambda w) over P reals: nn__sgd_w in runs of NN__LANES */
+static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
+                        nn_real lr, nn_real lambda, size_t P) {
+    size_t k = 0;
+    if (lambda == 0)
+        for (; k + NN__LANES <= P; k += NN__LANES)
+            for (size_t v = 0; v < NN__LANES; v++) w[k + v] -= lr * g[k + v];
+    else
+        for (; k + NN__LANES <= P; k += NN__LANES)
+            for (size_t v = 0; v < NN__LANES; v++)
+                w[k + v] -= lr * (g[k + v] + lambda * w[k + v]);
+    for (; k < P; k++) w[k] = nn__sgd_w(w[k], g[k], lr, lambda);
+}
+
 /* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
-   an NN__MR x NN__NB block of C.  Never inlined: compiled on its own, the
-   accumulators stay in registers; inlined into a caller, gcc has been
-   seen to keep them in memory, which is ten times slower.
+   an NN__MR x NN__NB block of C.  Each row of accumulators is an array of
+   its own, and every loop over j has the fixed length NN__NB, with no
+   loop over rows: so gcc and clang keep the accumulators in registers
+   even at -O2, where they unroll no loop that would grow the code (a
+   loop over rows, or one 2-D array, sent them through memory each k:
+   about 22 against 35 GFLOP/s at -O2 with SSE2).  Never inlined either:
+   inlined into a caller, gcc has been seen to keep them in memory.
    With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
    after nn_zero_grad; the tile then takes plain SGD's step,
    c -= lr (g + lambda c), instead of storing g (nn__sgd_fused). */
@@ -955,31 +989,66 @@ static nn_real nn__sgd_w(nn_real w, nn_real g, nn_real lr, nn_real lambda) {
 #else
 #define NN__NOINLINE
 #endif
+static void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
+                        const nn_real *NN_RESTRICT b) {
+    for (size_t j = 0; j < NN__NB; j++) acc[j] += a * b[j];
+}
+
+static void nn__row_in(nn_real *NN_RESTRICT acc, const nn_real *NN_RESTRICT c,
+                       const nn_real *sgd) {
+    if (sgd)
+        memset(acc, 0, NN__NB * sizeof *acc);
+    else
+        memcpy(acc, c, NN__NB * sizeof *acc);
+}
+
+static void nn__row_out(nn_real *NN_RESTRICT c, const nn_real *NN_RESTRICT acc,
+                        const nn_real *sgd) {
+    if (sgd)
+        nn__sgd_run(c, acc, sgd[0], sgd[1], NN__NB);
+    else
+        memcpy(c, acc, NN__NB * sizeof *c);
+}
+
 NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
                      const nn_real *NN_RESTRICT a, size_t ars, size_t acs,
                      const nn_real *NN_RESTRICT b, size_t ldb, size_t kc,
                      const nn_real *sgd) {
-    nn_real acc[NN__MR][NN__NB];
-    for (size_t r = 0; r < NN__MR; r++)
-        for (size_t j = 0; j < NN__NB; j++)
-            acc[r][j] = sgd ? 0 : c[r * ldc + j];
+    nn_real c0[NN__NB], c1[NN__NB], c2[NN__NB], c3[NN__NB];
+    nn_real c4[NN__NB], c5[NN__NB], c6[NN__NB], c7[NN__NB]; /* NN__MR 8 */
+    nn__row_in(c0, c, sgd);
+    nn__row_in(c1, c + ldc, sgd);
+    nn__row_in(c2, c + 2 * ldc, sgd);
+    nn__row_in(c3, c + 3 * ldc, sgd);
+    if (NN__MR == 8) {
+        nn__row_in(c4, c + 4 * ldc, sgd);
+        nn__row_in(c5, c + 5 * ldc, sgd);
+        nn__row_in(c6, c + 6 * ldc, sgd);
+        nn__row_in(c7, c + 7 * ldc, sgd);
+    }
     for (size_t k = 0; k < kc; k++) {
-        const nn_real *bk = b + k * ldb;
-        for (size_t r = 0; r < NN__MR; r++) {
-            const nn_real ar = a[r * ars + k * acs];
-            for (size_t j = 0; j < NN__NB; j++) acc[r][j] += ar * bk[j];
+        const nn_real *ak = a + k * acs, *bk = b + k * ldb;
+        nn__row_mac(c0, ak[0], bk);
+        nn__row_mac(c1, ak[ars], bk);
+        nn__row_mac(c2, ak[2 * ars], bk);
+        nn__row_mac(c3, ak[3 * ars], bk);
+        if (NN__MR == 8) {
+            nn__row_mac(c4, ak[4 * ars], bk);
+            nn__row_mac(c5, ak[5 * ars], bk);
+            nn__row_mac(c6, ak[6 * ars], bk);
+            nn__row_mac(c7, ak[7 * ars], bk);
         }
     }
-    if (sgd) {
-        const nn_real lr = sgd[0], lambda = sgd[1];
-        for (size_t r = 0; r < NN__MR; r++)
-            for (size_t j = 0; j < NN__NB; j++)
-                c[r * ldc + j] =
-                    nn__sgd_w(c[r * ldc + j], acc[r][j], lr, lambda);
-        return;
+    nn__row_out(c, c0, sgd);
+    nn__row_out(c + ldc, c1, sgd);
+    nn__row_out(c + 2 * ldc, c2, sgd);
+    nn__row_out(c + 3 * ldc, c3, sgd);
+    if (NN__MR == 8) {
+        nn__row_out(c + 4 * ldc, c4, sgd);
+        nn__row_out(c + 5 * ldc, c5, sgd);
+        nn__row_out(c + 6 * ldc, c6, sgd);
+        nn__row_out(c + 7 * ldc, c7, sgd);
     }
-    for (size_t r = 0; r < NN__MR; r++)
-        for (size_t j = 0; j < NN__NB; j++) c[r * ldc + j] = acc[r][j];
 }
 
 /* One column panel of C += A.Bm: columns n0 .. n0+NN__NB-1 (fewer at the
@@ -1135,7 +1204,7 @@ static void nn__dense_forward(nn_real *NN_RESTRICT z,
         nn__dense_forward_naive(z, x, W, b, B, n_in, n_out);
         return;
     }
-    if (B < NN__MR) {
+    if (B < NN__SMALL) {
         nn__dense_forward_lanes(z, x, W, b, B, n_in, n_out);
         return;
     }
@@ -1154,7 +1223,7 @@ static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
         nn__dense_backward_params_naive(dW, db, dz, x, B, n_in, n_out);
         return;
     }
-    if (B < NN__MR) { /* the naive loops, the inner one as nn__axpy */
+    if (B < NN__SMALL) { /* the naive loops, the inner one as nn__axpy */
         for (size_t s = 0; s < B; s++)
             for (size_t o = 0; o < n_out; o++) {
                 db[o] += dz[s * n_out + o];
@@ -1177,7 +1246,7 @@ static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
         return;
     }
     memset(dx, 0, B * n_in * sizeof *dx);
-    if (B < NN__MR) { /* the naive loops, the inner one as nn__axpy */
+    if (B < NN__SMALL) { /* the naive loops, the inner one as nn__axpy */
         for (size_t s = 0; s < B; s++)
             for (size_t o = 0; o < n_out; o++)
                 nn__axpy(dx + s * n_in, dz[s * n_out + o], W + o * n_in, n_in);
@@ -1919,22 +1988,8 @@ static nn_result nn__opt_alloc(nn_net *net) {
     return NN_OK;
 }
 
-/* w -= lr (g + lambda w), the step without momentum (nn__sgd_w), in runs
-   that vectorize (see nn__axpy), split across threads like the
-   parameters' rows in nn__gemm */
-static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
-                        nn_real lr, nn_real lambda, size_t P) {
-    size_t k = 0;
-    if (lambda == 0)
-        for (; k + NN__LANES <= P; k += NN__LANES)
-            for (size_t v = 0; v < NN__LANES; v++) w[k + v] -= lr * g[k + v];
-    else
-        for (; k + NN__LANES <= P; k += NN__LANES)
-            for (size_t v = 0; v < NN__LANES; v++)
-                w[k + v] -= lr * (g[k + v] + lambda * w[k + v]);
-    for (; k < P; k++) w[k] = nn__sgd_w(w[k], g[k], lr, lambda);
-}
-
+/* nn__sgd_run over all P parameters, split across threads like the rows
+   of the parameters in nn__gemm */
 static void nn__sgd_plain(nn_real *w, const nn_real *g, nn_real lr,
                           nn_real lambda, size_t P) {
 #ifdef _OPENMP
@@ -2256,7 +2311,7 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
    backward pass and the step in one: small batches spend much of their
    time streaming W and dW through the cache (zero dW, add to it, check
    it, read it into the step), so not writing dW at all is what makes them
-   fast.  Batches of NN__MR rows or more take each weight's step in the
+   fast.  Batches of NN__SMALL rows or more take each weight's step in the
    register tile that sums its gradient (nn__tile's sgd); smaller ones, a
    row of W at a time (nn__sgd_fused_row, or nn__sgd_fused_ahead).
    1. dz of every layer, from the top, each kept in its layer's z (which
@@ -2308,7 +2363,7 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
             for (size_t s = 0; s < B; s++) g += dz[s * n_out + o];
             b[o] = nn__sgd_w(b[o], g, lr, lambda);
         }
-        if (B >= NN__MR && n_in >= NN__LANES) { /* nn_backward's gemm */
+        if (B >= NN__SMALL && n_in >= NN__LANES) { /* nn_backward's gemm */
             const nn_real step[2] = {lr, lambda};
             nn__gemm(W, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1,
                      step);

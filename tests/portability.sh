@@ -38,6 +38,16 @@ for cc in gcc clang; do
         suite "$cxx-17" CXX=$cxx CXXSTD=c++17 CONFIGS="cxx-float cxx-double"
 done
 
+# The register tile takes its shape from the vector registers (nn.h,
+# NN__MR): 4 x 8 floats with SSE2, as in every build above; 4 x 16 with
+# AVX2; 8 x 32 with AVX-512, which only -march=native on such a CPU builds.
+check "gcc -O2 -mavx2 (4 x 16 tile): the C suite passes, float and double" \
+    suite avx2 CFLAGS="-O2 -g -mavx2" CONFIGS="c-float c-double"
+native=$(gcc -march=native -dM -E -x c /dev/null | grep -q __AVX512F__ &&
+    echo "AVX-512, 8 x 32 tile" || echo "no AVX-512 on this CPU")
+check "gcc -O2 -march=native ($native): the C suite passes, float and double" \
+    suite native CFLAGS="-O2 -g -march=native" CONFIGS="c-float c-double"
+
 check "tcc: the C suite passes, float and double" \
     suite tcc CC=tcc CONFIGS="c-float c-double"
 check "musl (musl-gcc -static): the C suite passes, float and double" \
