@@ -1023,11 +1023,16 @@ NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
         }
 #endif
     }
-    for (size_t r = 0; r < NN__MR; r++)
-        if (sgd)
-            nn__sgd_run(c + r * ldc, acc[r], sgd[0], sgd[1], NN__NB);
+    for (size_t r = 0; r < NN__MR; r++) { /* nn__sgd_w, a row at a time */
+        nn_real *cr = c + r * ldc;
+        if (!sgd)
+            memcpy(cr, acc[r], NN__NB * sizeof *c);
+        else if (sgd[1] == 0)
+            for (size_t j = 0; j < NN__NB; j++) cr[j] -= sgd[0] * acc[r][j];
         else
-            memcpy(c + r * ldc, acc[r], NN__NB * sizeof *c);
+            for (size_t j = 0; j < NN__NB; j++)
+                cr[j] -= sgd[0] * (acc[r][j] + sgd[1] * cr[j]);
+    }
 }
 
 /* One column panel of C += A.Bm: columns n0 .. n0+NN__NB-1 (fewer at the
