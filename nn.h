@@ -863,11 +863,13 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
      order of k: the blocked kernels give the naive ones' sums, bit for bit
      unless the compiler fuses multiplies and adds (gcc in its default GNU
      mode on FMA hardware; not with -std=c99 or -ffp-contract=off).
-   - Batches smaller than NN__SMALL (8) would waste much of a tile.  There
-     the forward pass takes dot products in NN__LANES interleaved partial sums
-     (x[i], x[i+16], ... go to one lane, and the lanes are added pairwise),
-     which vectorize too but round differently from the naive sum; dW and
-     dx keep the naive loops, whose inner loops run along rows (nn__axpy).
+   - Batches smaller than NN__SMALL (8) would waste much of a tile; the
+     cut is the same for every tile, so that which sums a batch gets does
+     not depend on the ISA.  There the forward pass takes dot products in
+     NN__LANES interleaved partial sums (x[i], x[i+16], ... go to one
+     lane, and the lanes are added pairwise), which vectorize too but
+     round differently from the naive sum; dW and dx keep the naive
+     loops, whose inner loops run along rows (nn__axpy).
      Layers with fewer than NN__LANES inputs (XOR's 2) take the naive
      kernels whatever the batch.
    - nn_train's plain SGD never stores dW: the tile that sums a block of
@@ -973,13 +975,14 @@ static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
 
 /* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
    an NN__MR x NN__NB block of C, its accumulators in registers.  Every
-   loop over j has the fixed length NN__NB; how the loop over rows must be
-   written for that depends on the compiler.  gcc at -O2 unrolls no loop
-   that would grow the code, and a loop over rows sends the accumulators
-   through memory at every k: so the rows are written out (kernels at -O2
-   with SSE2, 22 -> 34-38 GFLOP/s; -O3 unchanged).  clang unrolls the
-   loop itself, and the rows written out make its vectorizer shuffle them
-   (18 against 35-38 GFLOP/s), so clang gets the loop.
+   loop over j has the fixed length NN__NB; how the rows must be written
+   for the accumulators to stay in registers depends on the compiler.
+   gcc at -O2 unrolls no loop that would grow the code, and a loop over
+   rows sends the accumulators through memory at every k: so the rows are
+   written out (kernels at -O2 with SSE2, 22 -> 34-38 GFLOP/s; -O3
+   unchanged).  clang unrolls the loop itself, and the rows written out
+   make its vectorizer shuffle them (18 against 35-38 GFLOP/s), so clang
+   gets the loop.
    Never inlined: inlined into a caller, gcc has been seen to keep the
    accumulators in memory.
    With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
@@ -1023,7 +1026,9 @@ NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
         }
 #endif
     }
-    for (size_t r = 0; r < NN__MR; r++) { /* nn__sgd_w, a row at a time */
+    /* nn__sgd_w, a row at a time: nn__sgd_run's runs of 16 would leave
+       SSE2's rows of 8 floats wholly to its scalar tail */
+    for (size_t r = 0; r < NN__MR; r++) {
         nn_real *cr = c + r * ldc;
         if (!sgd)
             memcpy(cr, acc[r], NN__NB * sizeof *c);

@@ -98,9 +98,10 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
 }
 
 int main(void) {
-    /* batches below, at and above the tile height (8) and a multiple of
-       it; widths below, at and across the tile width (32), the panel depth
-       (128) and the lane count (16) */
+    /* batches below, at and above the small-batch cut (8) and the tile
+       heights (4 or 8), and multiples of them; widths below, at and across
+       the tile widths (8, 16 or 32 floats), the panel depth (128 doubles)
+       and the lane count (16) */
     const size_t batches[] = {1, 2, 3, 7, 8, 9, 17, 33, 64, 65};
     const size_t shapes[][2] = {{1, 1},   {7, 13},  {13, 7},  {33, 5},
                                 {5, 33},  {1, 17},  {17, 1},  {64, 3},

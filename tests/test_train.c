@@ -152,9 +152,10 @@ static void check_fused_ahead(void) {
 }
 
 /* Batches of 8 rows or more take the step inside the gemm's register
-   tile: full tiles and edges (35 inputs: a panel of 32 and 3; 40 and 17
-   outputs: row blocks of 8 and a rest), batches of 8 and 9 (then 2 and 1,
-   which go a row at a time), with and without decay. */
+   tile: full tiles and edges (35 inputs and 17 outputs are no multiple of
+   any tile's width or height; 40 outputs are a multiple of both
+   heights), batches of 8 and 9 (then 2 and 1, which go a row at a time),
+   with and without decay. */
 static void check_fused_gemm(void) {
     const size_t sizes[] = {WIDE, 40, 17, N_OUT};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_RELU, NN_ACT_SOFTMAX};
