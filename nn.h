@@ -17,7 +17,7 @@
           size_t sizes[] = {2, 4, 1};
           nn_act acts[] = {NN_ACT_TANH, NN_ACT_SIGMOID};
           nn_real x[] = {0,0, 0,1, 1,0, 1,1}, y[] = {0, 1, 1, 0};
-          nn_net *net = nn_create(2, sizes, acts, 42);
+          nn_net *net = nn_create(2, sizes, acts, 42, NULL);
           if (!net) return 1;
           for (int epoch = 0; epoch < 1000; epoch++) {
               nn_forward(net, x, 4);            // 4 samples, one per row
@@ -120,16 +120,36 @@ typedef NN_REAL nn_real;
 extern "C" {
 #endif
 
+/* Every file of a program must see the same NN_REAL: a file built with
+   double calling an implementation built with float would pass doubles
+   where floats are read.  So every file that includes nn.h refers to a
+   symbol named after its own NN_REAL, and the implementation defines only
+   the one for its own: a mismatch fails to link, with "undefined
+   reference to nn_NN_REAL_mismatch_this_file_uses_double" (or _float).
+   (gcc and clang; with NN_STATIC every file has its own implementation.) */
+#define NN__CAT(a, b) a##b
+#define NN__XCAT(a, b) NN__CAT(a, b)
+#define NN__REAL_CHECK NN__XCAT(nn_NN_REAL_mismatch_this_file_uses_, NN_REAL)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(NN_STATIC)
+extern const char NN__REAL_CHECK;
+static const char *const nn__real_check __attribute__((used)) =
+    &NN__REAL_CHECK;
+#endif
+
 /* What a call that can fail for reasons the caller cannot rule out returns.
    NN_OK is zero, every error is negative. */
 typedef enum nn_result {
     NN_OK = 0,
     NN_ERR_NOMEM = -1,  /* an allocation failed, or its size overflows */
-    NN_ERR_INVALID = -2, /* an argument no net can accept, e.g. a loss that
-                            does not fit the output activation */
-    NN_ERR_NONFINITE = -3, /* a NaN or infinity in the data, the loss or
-                              the gradients; the step that met it was not
-                              taken */
+    NN_ERR_INVALID = -2, /* an argument outside the range its function
+                            accepts: a size or count of 0, a setting out of
+                            range, targets the loss cannot take, a loss
+                            that does not fit the output activation; the
+                            call changed nothing */
+    NN_ERR_NONFINITE = -3, /* a NaN or infinity in the data, the loss, the
+                              gradients or what a step would make of the
+                              weights or the optimizer state; the call
+                              changed nothing (a step is not taken) */
     /* model files (nn_save, nn_load and their memory twins) */
     NN_ERR_IO = -4,          /* a file could not be opened, read, written
                                 or renamed */
@@ -218,26 +238,53 @@ typedef struct nn_train_info {
     int has_val;         /* 1 when the two val_ fields below are set: at
                             the end of an epoch, with a validation set */
     double val_loss;     /* loss on the validation set after the epoch */
-    double val_accuracy; /* accuracy on it, as nn_evaluate counts it */
+    double val_accuracy; /* accuracy on it, as nn_evaluate counts it; NaN
+                            when the output is neither softmax nor sigmoid
+                            (a regression has no classes) */
 } nn_train_info;
 
 /* A callback of nn_train.  Return 0 to go on, nonzero to stop training. */
 typedef int (*nn_train_fn)(const nn_train_info *info, void *user);
 
+/* Why nn_train ended. */
+typedef enum nn_stop {
+    NN_STOP_EPOCHS = 0, /* it ran every epoch asked for */
+    NN_STOP_EARLY,      /* early stopping: `patience` epochs brought no
+                           new lowest loss */
+    NN_STOP_CALLBACK,   /* on_epoch or on_batch returned nonzero */
+    NN_STOP_ERROR       /* it returned an error (see its result) */
+} nn_stop;
+
+/* What nn_train reports when it ends (its last argument, if not NULL). */
+typedef struct nn_train_report {
+    nn_stop stop;        /* why it ended */
+    size_t epochs;       /* epochs completed */
+    size_t best_epoch;   /* with early stopping: the epoch whose weights the
+                            net was given back (1 .. epochs; 0 when none
+                            completed or on an error); without it, 0: the
+                            net keeps the weights of its last step */
+    double best_loss;    /* with early stopping: that epoch's loss (the
+                            validation loss when there is a validation set,
+                            else the training loss); else the last epoch's */
+} nn_train_report;
+
 /* How nn_train trains.  Start from nn_train_defaults and change fields. */
 typedef struct nn_train_config {
     nn_loss loss;         /* the loss to minimize */
     nn_opt opt;           /* optimizer; opt.lr is the base learning rate */
-    size_t epochs;        /* passes over the training set */
+    size_t epochs;        /* passes over the training set, >= 1 */
     size_t batch_size;    /* samples per step, >= 1; the last batch of an
                              epoch may be smaller */
     int shuffle;          /* nonzero: a new random order every epoch */
     nn_schedule schedule; /* learning rate per epoch */
-    size_t step_epochs;   /* NN_SCHEDULE_STEP: epochs between decays */
-    double gamma;         /* NN_SCHEDULE_STEP: factor of each decay */
-    double lr_min;        /* NN_SCHEDULE_COSINE: the final learning rate */
+    size_t step_epochs;   /* NN_SCHEDULE_STEP: epochs between decays, >= 1 */
+    double gamma;         /* NN_SCHEDULE_STEP: factor of each decay, finite,
+                             >= 0 */
+    double lr_min;        /* NN_SCHEDULE_COSINE: the final learning rate,
+                             finite, >= 0 */
     double clip_norm;     /* > 0: clip the gradient's global norm to this
-                             before each step (nn_clip_grad_norm) */
+                             before each step (nn_clip_grad_norm); 0: no
+                             clipping; finite */
     size_t patience;      /* > 0: early stopping; see nn_train */
     const nn_real *val_x; /* optional validation set, val_n rows; NULL */
     const nn_real *val_y; /*   for none */
@@ -275,7 +322,8 @@ NNDEF void nn_rng_seed(nn_rng *rng, uint64_t seed);
 NNDEF uint32_t nn_rng_u32(nn_rng *rng);
 /* A uniform double in [0, 1) with 53 random bits (two nn_rng_u32 calls). */
 NNDEF double nn_rng_uniform(nn_rng *rng);
-/* A uniform integer in [0, bound), bound >= 1, without modulo bias. */
+/* A uniform integer in [0, bound), without modulo bias; 0 when bound is 0
+   (no number is below it). */
 NNDEF size_t nn_rng_below(nn_rng *rng, size_t bound);
 /* Fills idx with a uniformly random order of 0 .. n-1: the identity, then
    the Fisher-Yates shuffle (for i = n-1 down to 1, swap idx[i] with
@@ -290,20 +338,22 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n);
    `seed` (the net keeps it): Xavier/Glorot uniform, U(-r, r) with
    r = sqrt(6 / (n_in + n_out)), for sigmoid, tanh, linear and softmax;
    He/Kaiming uniform, r = sqrt(6 / n_in), for ReLU and leaky ReLU; biases
-   zero.  The arrays are copied.  Returns NULL when n_layers is 0, an array
-   is NULL, a size is 0, an activation is out of range, the parameter count
-   overflows size_t, or memory runs out.  Free with nn_destroy. */
+   zero.  The arrays are copied.  Returns NULL with the reason in *err (err
+   may be NULL; NN_OK on success): NN_ERR_INVALID when n_layers is 0, an
+   array is NULL, a size is 0 or an activation is out of range;
+   NN_ERR_NOMEM when the parameter count overflows size_t or memory runs
+   out.  Free with nn_destroy. */
 NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
-                        const nn_act *acts, uint64_t seed);
+                        const nn_act *acts, uint64_t seed, nn_result *err);
 /* Frees the net and everything it owns.  NULL is allowed. */
 NNDEF void nn_destroy(nn_net *net);
 
 /* Number of dense layers, L. */
 NNDEF size_t nn_layer_count(const nn_net *net);
 /* sizes[i] as given to nn_create, i = 0 .. L: nn_size(net, 0) is the input
-   width, nn_size(net, L) the output width. */
+   width, nn_size(net, L) the output width; 0 for i > L. */
 NNDEF size_t nn_size(const nn_net *net, size_t i);
-/* Activation of layer l, l = 0 .. L-1. */
+/* Activation of layer l, l = 0 .. L-1; NN_ACT_COUNT for l >= L. */
 NNDEF nn_act nn_layer_act(const nn_net *net, size_t l);
 /* The net's random generator: nn_create seeded it and drew the initial
    weights from it; nn_train draws each epoch's order from it. */
@@ -313,7 +363,10 @@ NNDEF nn_rng *nn_net_rng(nn_net *net);
    layer 0's W (n_out x n_in, row-major), then layer 0's b (n_out), then
    layer 1's W and b, and so on.  nn_grads has the same layout and holds
    dLoss/dparam.  nn_layer_params gives where layer l's W starts; its b
-   follows W directly.  The pointers stay valid until nn_destroy. */
+   follows W directly (NULL for l >= L).  The pointers stay valid until
+   nn_destroy.  Weights set through them must be finite: nn_step and
+   nn_train refuse a step from non-finite weights, nn_save refuses to save
+   them. */
 NNDEF size_t nn_param_count(const nn_net *net);
 NNDEF nn_real *nn_params(nn_net *net);
 NNDEF nn_real *nn_grads(nn_net *net);
@@ -328,12 +381,13 @@ NNDEF nn_real *nn_layer_params(nn_net *net, size_t l);
    when the memory is not there; the net is unchanged then. */
 NNDEF nn_result nn_reserve(nn_net *net, size_t B);
 
-/* Runs the net on a batch: x is B x nn_size(net, 0), one sample per row,
-   B >= 1.  Keeps a copy of x and every layer's z and a for nn_backward.
-   Returns the output, B x nn_size(net, L), which the net owns and the next
-   nn_forward overwrites.  Returns NULL only when the workspace must grow
-   and cannot (NN_ERR_NOMEM); the net is then unchanged.  x must not point
-   into the net's own workspace. */
+/* Runs the net on a batch: x is B x nn_size(net, 0), one sample per row.
+   Keeps a copy of x and every layer's z and a for nn_backward.  Returns
+   the output, B x nn_size(net, L), which the net owns and the next
+   nn_forward overwrites.  Returns NULL when B is 0 or x is NULL, or when
+   the workspace must grow and cannot (NN_ERR_NOMEM); the net is then
+   unchanged.  x must not point into the net's own workspace.  A NaN in x
+   comes out as a NaN: every activation passes it on, as in PyTorch. */
 NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B);
 
 /* Prediction on a const net, for many threads sharing one trained net:
@@ -341,17 +395,34 @@ NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B);
    x (B x nn_size(net, 0)) and writes the output (B x nn_size(net, L)) to
    out, using scratch, an array of nn_predict_scratch_size(net, B) reals
    that the caller owns, one per thread.  Gives the same numbers as
-   nn_forward, bit for bit.  nn_predict_scratch_size returns 0 when the
-   size would overflow size_t. */
+   nn_forward, bit for bit.  NN_ERR_INVALID when B is 0 or an array is
+   NULL (out is then untouched).  nn_predict_scratch_size returns 0 when
+   the size would overflow size_t. */
 NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B);
-NNDEF void nn_predict(const nn_net *net, const nn_real *x, size_t B,
-                      nn_real *scratch, nn_real *out);
+NNDEF nn_result nn_predict(const nn_net *net, const nn_real *x, size_t B,
+                           nn_real *scratch, nn_real *out);
+
+/* Targets each loss accepts: finite always; for NN_LOSS_BINARY_CROSS_ENTROPY
+   every entry in [0, 1]; for NN_LOSS_CROSS_ENTROPY every entry >= 0 (a row
+   is one-hot or a distribution; nn_one_hot makes one from class labels).
+   Every function that takes targets refuses others: NN_ERR_NONFINITE for a
+   NaN or infinity, NN_ERR_INVALID for an entry out of range. */
 
 /* The loss of the last nn_forward's output against targets y
    (B x nn_size(net, L)), in *out.  Touches no gradient.  NN_ERR_INVALID
-   when the loss does not fit the output activation (see nn_loss). */
+   before any nn_forward, or when the loss does not fit the output
+   activation (see nn_loss), or for targets it does not accept;
+   NN_ERR_NONFINITE for non-finite targets, or when the loss itself is
+   not finite (it is still written to *out). */
 NNDEF nn_result nn_compute_loss(const nn_net *net, nn_loss loss,
-                                const nn_real *y, nn_real *out);
+                                const nn_real *y, double *out);
+
+/* One-hot targets from class labels: row s of y (n x K) gets 1 at column
+   labels[s] and 0 elsewhere, ready for NN_LOSS_CROSS_ENTROPY on a net with
+   K softmax outputs.  NN_ERR_INVALID when K is 0, an array is NULL or a
+   label is K or more; y is then untouched. */
+NNDEF nn_result nn_one_hot(nn_real *y, const size_t *labels, size_t n,
+                           size_t K);
 
 /* Class weights for NN_LOSS_CROSS_ENTROPY, for data where some classes are
    rare: w has nn_size(net, L) entries, w_o >= 0, and is copied.  With
@@ -360,8 +431,9 @@ NNDEF nn_result nn_compute_loss(const nn_net *net, nn_loss loss,
    a weighted mean, which for one-hot targets is PyTorch's
    CrossEntropyLoss(weight=w); a batch whose weights sum to 0 has loss 0 and
    gradient 0.  NULL removes the weights.  NN_ERR_INVALID when a weight is
-   negative, NaN or infinite; nothing changes then.  The other losses
-   ignore the weights. */
+   negative, NaN or infinite, or when the output layer is not softmax
+   (cross-entropy is the only loss that weighs classes); nothing changes
+   then.  MSE on a softmax output ignores the weights. */
 NNDEF nn_result nn_set_class_weights(nn_net *net, const nn_real *w);
 
 /* ---- backward ---------------------------------------------------------- */
@@ -372,28 +444,37 @@ NNDEF void nn_zero_grad(nn_net *net);
 /* Backpropagation for the last nn_forward's batch against targets y
    (B x nn_size(net, L)): adds dLoss/dparam to nn_grads (it accumulates, so
    call nn_zero_grad first unless you mean to sum batches).  The loss goes
-   to *out when out is not NULL.  NN_ERR_INVALID when the loss does not fit
-   the output activation; nothing is changed then.  Allocates nothing. */
+   to *out when out is not NULL.  Refused with nothing changed:
+   NN_ERR_INVALID before any nn_forward, when the loss does not fit the
+   output activation or for targets it does not accept; NN_ERR_NONFINITE
+   for non-finite targets or a loss that is not finite.  A finite loss can
+   still give a gradient that overflows; nn_step refuses that.  Allocates
+   nothing. */
 NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
-                            nn_real *out);
+                            double *out);
 
 /* Which inputs matter: the gradient with respect to the input x of the
    last nn_forward's batch, from the same backward pass, into dx
    (B x nn_size(net, 0)); the parameters' gradients are not touched and
    nothing is allocated.
    nn_input_grad:  dx[s][i] = dLoss/dx[s][i], for the loss against y;
-                   NN_ERR_INVALID when the loss does not fit the output.
+                   refused as nn_backward refuses.
    nn_output_grad: dx[s][i] = d a[s][o] / dx[s][i], for output unit o of
-                   each sample's own output (a saliency map). */
+                   each sample's own output (a saliency map);
+                   NN_ERR_INVALID before any nn_forward or for
+                   o >= nn_size(net, L).
+   dx is untouched when they refuse. */
 NNDEF nn_result nn_input_grad(nn_net *net, nn_loss loss, const nn_real *y,
                               nn_real *dx);
-NNDEF void nn_output_grad(nn_net *net, size_t o, nn_real *dx);
+NNDEF nn_result nn_output_grad(nn_net *net, size_t o, nn_real *dx);
 
 /* ---- optimizers -------------------------------------------------------- */
 
 /* One step of plain gradient descent: w -= lr * dw for every parameter.
-   The simplest optimizer; it keeps no state and checks nothing. */
-NNDEF void nn_sgd_step(nn_net *net, nn_real lr);
+   The simplest optimizer; it keeps no state.  NN_ERR_INVALID when lr is
+   negative or not finite; NN_ERR_NONFINITE when a gradient or a new weight
+   would not be finite; either way no weight changes. */
+NNDEF nn_result nn_sgd_step(nn_net *net, nn_real lr);
 
 /* Optimizers with their PyTorch defaults: SGD with no momentum and no
    decay; Adam and AdamW with beta1 0.9, beta2 0.999, eps 1e-8; AdamW with
@@ -412,18 +493,24 @@ NNDEF nn_opt nn_opt_adamw(double lr, double weight_decay);
    The state (m, v, t) lives in the net, one m and one v per parameter in
    the layout of nn_params; the first call allocates it (NN_ERR_NOMEM when
    it cannot), and a call with another kind of optimizer than the last
-   starts it afresh.  NN_ERR_NONFINITE when a gradient is NaN or infinite:
-   nothing changes then, not the weights and not the state. */
+   starts it afresh.  The settings it accepts (else NN_ERR_INVALID): kind
+   one of nn_opt_kind; lr and weight_decay finite and >= 0; momentum,
+   beta1 and beta2 in [0, 1); eps finite and > 0.  NN_ERR_NONFINITE when
+   a gradient is NaN or infinite, or when the step would make any weight,
+   m or v non-finite (a learning rate too large for the gradient, g^2
+   overflowing in float).  Refused either way, nothing changes: not the
+   weights, not m, v or t. */
 NNDEF nn_result nn_step(nn_net *net, const nn_opt *opt);
 /* Forgets the optimizer state: m = v = 0, t = 0, as a new optimizer. */
 NNDEF void nn_opt_reset(nn_net *net);
 
 /* Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_):
    norm = sqrt(sum_k g_k^2) over all parameters; when norm > max_norm every
-   g_k is multiplied by max_norm / (norm + 1e-6).  Returns the norm before
-   clipping; when it is not finite the gradients are left alone (nn_step
-   will refuse them). */
-NNDEF double nn_clip_grad_norm(nn_net *net, double max_norm);
+   g_k is multiplied by max_norm / (norm + 1e-6).  The norm before clipping
+   goes to *norm (norm may be NULL).  NN_ERR_INVALID unless max_norm is
+   finite and > 0; NN_ERR_NONFINITE when the norm is not finite (*norm is
+   still set).  The gradients are left alone then. */
+NNDEF nn_result nn_clip_grad_norm(nn_net *net, double max_norm, double *norm);
 
 /* ---- gradient check ---------------------------------------------------- */
 
@@ -439,7 +526,9 @@ NNDEF double nn_clip_grad_norm(nn_net *net, double max_norm);
    across the kink makes any check fail.  Leaves the parameters exactly as
    they were, nn_grads holding the batch's gradient and the workspace
    holding the batch's forward pass.  Costs 2 * nn_param_count forward
-   passes.  Fails like nn_forward and nn_backward. */
+   passes.  NN_ERR_INVALID when B is 0, an array is NULL or h is not
+   finite; otherwise it fails like nn_forward (NN_ERR_NOMEM) and
+   nn_backward, before it changes anything. */
 NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
                              const nn_real *y, size_t B, nn_real h,
                              double *max_rel_err, size_t *worst);
@@ -448,23 +537,34 @@ NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
 
 /* The class of a row of outputs or targets: the index of its largest entry
    (the first, on a tie); with a single output, 1 when it is > 0.5, else 0.
+   Classes exist only where the output layer is softmax or sigmoid: for
+   any other output (a regression) the functions that count classes refuse
+   with NN_ERR_INVALID.
    The evaluation functions run the net on n samples x (n rows) in batches
    as large as the workspace already holds (256 rows when it is empty), so
-   they overwrite the last forward pass; they fail like nn_forward. */
+   they overwrite the last forward pass.  They refuse n = 0 or a NULL array
+   (NN_ERR_INVALID), non-finite inputs (NN_ERR_NONFINITE) and targets the
+   loss does not accept (see nn_compute_loss), writing nothing then; an
+   output or loss that turns out not to be finite ends them with
+   NN_ERR_NONFINITE (classes and counts may then hold the rows before it;
+   *loss and *accuracy are written only on success); NN_ERR_NOMEM as
+   nn_forward. */
 
 /* The classes the net predicts for the n rows of x, into classes[n]. */
 NNDEF nn_result nn_classify(nn_net *net, const nn_real *x, size_t n,
                             size_t *classes);
 /* The loss over the whole set (the mean over all of it, as if it were one
    batch) into *loss, and the fraction of rows whose predicted class is the
-   class of y's row into *accuracy; either may be NULL.  NN_ERR_INVALID
-   when the loss does not fit the output activation. */
+   class of y's row into *accuracy; either may be NULL, and accuracy must
+   be NULL for a net without classes.  NN_ERR_INVALID when the loss does
+   not fit the output activation. */
 NNDEF nn_result nn_evaluate(nn_net *net, nn_loss loss, const nn_real *x,
                             const nn_real *y, size_t n, double *loss_out,
                             double *accuracy);
 /* Counts of (true class, predicted class) into counts, a K x K array with
    K = nn_size(net, L), or 2 for a single output: counts[t * K + p] is the
-   number of rows of class t predicted as p.  Zeroes counts first. */
+   number of rows of class t predicted as p.  Zeroes counts first, once
+   the data has passed its checks. */
 NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
                                     const nn_real *y, size_t n,
                                     size_t *counts);
@@ -491,17 +591,28 @@ NNDEF nn_train_config nn_train_defaults(nn_loss loss);
    reason but an error the net gets back the weights of its best epoch.
    Everything it needs (workspace, optimizer state, batch and best-weight
    copies) is allocated before the first epoch, NN_ERR_NOMEM when that
-   fails, the net unchanged.  NN_ERR_INVALID when the loss does not fit
-   the output activation.  NN_ERR_NONFINITE when x, y or the validation
-   set hold a NaN or infinity (nothing trained), or a batch's loss or
-   gradient is not finite: training ends there, and the weights are those
-   after the last good step.  The optimizer state carries over between
+   fails, the net unchanged.
+   Refused before anything is trained, with the net unchanged:
+   NN_ERR_INVALID when n is 0, an array is NULL (val_x and val_y may be
+   NULL only with val_n 0), the loss does not fit the output activation,
+   a setting is out of the range its field states (epochs, batch_size,
+   schedule, step_epochs, gamma, lr_min, clip_norm, and cfg->opt as
+   nn_step takes it), or the targets are not what the loss accepts (see
+   nn_compute_loss); NN_ERR_NONFINITE when x, y or the validation set hold
+   a NaN or infinity.
+   NN_ERR_NONFINITE during training, when a batch's loss is not finite or
+   its step would make a weight or the optimizer state non-finite (see
+   nn_step): training ends there, that step is not taken, and the net
+   holds the weights and state after the last good step.
+   report (may be NULL) says why it ended and which epoch's weights the net
+   holds (nn_train_report).  The optimizer state carries over between
    calls; nn_opt_reset starts afresh.  Plain SGD (no momentum, no
    clipping) on batches of up to 256 rows (128 with NN_REAL=double) takes
    the step without filling nn_grads (the weights are the same, bit for
    bit), so do not count on nn_grads after nn_train. */
 NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
-                         const nn_real *x, const nn_real *y, size_t n);
+                         const nn_real *x, const nn_real *y, size_t n,
+                         nn_train_report *report);
 
 /* ---- model files ------------------------------------------------------- */
 
@@ -511,6 +622,13 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
    last nn_opt_reset; call nn_opt_reset first for a smaller file).  Loaded,
    it predicts bit for bit as the saved net did, and training resumes as if
    it had never stopped.  The workspace and gradients are not kept.
+   What is saved must be what nn_load takes back: every parameter, class
+   weight, m and v finite, v >= 0, class weights >= 0 and only on a
+   softmax output, and t <= 2^53 (a step count a double holds exactly, so
+   that the bias correction and t + 1 stay exact).  nn_save and
+   nn_save_mem refuse any other net (NN_ERR_NONFINITE for a NaN or an
+   infinity, else NN_ERR_INVALID), and the loaders refuse such a file with
+   NN_ERR_UNSUPPORTED.
 
    Format version 1.  Every integer is little-endian, every real IEEE-754
    in the real size of the build that saved it, little-endian too:
@@ -536,29 +654,49 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
 /* The size in bytes of the model nn_save_mem writes for this net. */
 NNDEF size_t nn_save_size(const nn_net *net);
 /* Writes the model into buf, which holds cap bytes.  Allocates nothing.
-   NN_ERR_INVALID when cap < nn_save_size(net); buf is then untouched. */
+   NN_ERR_INVALID when cap < nn_save_size(net) or buf is NULL, and refuses
+   a net nn_load would refuse (above); buf is then untouched. */
 NNDEF nn_result nn_save_mem(const nn_net *net, void *buf, size_t cap);
 /* A new net from the model in buf (len bytes), or NULL with the reason in
    *err (err may be NULL; NN_OK on success).  Every field and size is
    checked against len before anything is allocated, so no data can make
    it allocate more than a few times len bytes; data that is not a
-   complete, intact model of a version this nn.h reads is rejected with
-   one of the model-file codes of nn_result, or NN_ERR_NOMEM. */
+   complete, intact model of a version this nn.h reads, or whose values
+   the next call would turn into NaN (above), is rejected with one of the
+   model-file codes of nn_result, or NN_ERR_NOMEM. */
 NNDEF nn_net *nn_load_mem(const void *buf, size_t len, nn_result *err);
 
 #ifndef NN_NO_STDIO
 /* Saves the net to the file at path without ever leaving a half-written
-   model there: the model goes to path + ".tmp" in the same directory,
-   which is flushed, closed and renamed over path.  On any failure the
+   model there: the model goes to a new temporary file in the same
+   directory, which is then renamed over path.  On any failure the
    temporary file is removed, a file already at path is left as it was,
-   and the result is NN_ERR_IO (NN_ERR_NOMEM when the temporary name
-   cannot be allocated).  Two processes saving the same path at once would
-   share the temporary name; don't. */
+   and the result is NN_ERR_IO (NN_ERR_NOMEM when memory for the model or
+   the name runs out; the refusals of nn_save_mem first).
+   On POSIX systems (Linux, the BSDs, macOS):
+   - the temporary file is created exclusively (O_CREAT | O_EXCL), under a
+     random name of 24 characters (".nn-" 16 hex digits ".tmp"), so it
+     never follows a link planted there, never meets another save's file,
+     and fits NAME_MAX whatever the length of path's own name;
+   - a file already at path keeps its permission bits (a new one gets
+     0666 less the umask, as fopen gives); path must be a regular file
+     or not exist: anything else (a directory, a device, a FIFO) is
+     refused with NN_ERR_IO and left alone (a symbolic link to a regular
+     file is replaced by the new file; its target is not written);
+   - the file is fsync'ed before the rename and its directory after, so
+     that once nn_save returns NN_OK the new model survives a power cut.
+   Elsewhere (Windows, bare C libraries) it is written through stdio to
+   path + ".tmp", flushed and renamed: the old model still survives any
+   failure the C library reports, but the temporary name is fixed, its
+   creation is not exclusive and nothing forces the bytes to the disk. */
 NNDEF nn_result nn_save(const nn_net *net, const char *path);
 /* Loads a model saved by nn_save (or written by nn_save_mem to a file):
    NULL with *err set like nn_load_mem, or NN_ERR_IO when the file cannot
-   be opened or read.  Reads the whole file into memory first; a file that
-   does not start with the magic is rejected after reading 8 bytes. */
+   be opened or read.  Reads the header first and then only as many bytes
+   as it says the model has, never more than twice what it has read: a
+   file that does not start with the magic is rejected after 8 bytes, and
+   one with anything after the model's end as NN_ERR_TRAILING, however
+   large the file. */
 NNDEF nn_net *nn_load(const char *path, nn_result *err);
 #endif
 
@@ -583,6 +721,23 @@ NNDEF nn_net *nn_load(const char *path, nn_result *err);
 #include <string.h>
 #ifndef NN_NO_STDIO
 #include <stdio.h>
+/* nn_save's exclusive temporary file, kept permissions and fsync need
+   POSIX.  In a strict C mode (-std=c99) the C library may hide fsync and
+   fchmod, so C declares them itself (C++ compilers define _GNU_SOURCE,
+   which shows them). */
+#if defined(__unix__) || defined(__unix) || \
+    (defined(__APPLE__) && defined(__MACH__))
+#define NN__POSIX 1
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#ifndef __cplusplus
+int fsync(int fd);
+int fchmod(int fd, mode_t mode);
+#endif
+#endif
 #endif
 /* Threads: built with -fopenmp (which defines _OPENMP), the matrix
    products, nn_step and nn_zero_grad split their work across threads once
@@ -646,6 +801,11 @@ static void nn__share(size_t n, size_t *lo, size_t *hi) {
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* the one symbol of NN_REAL's link check that this build defines */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(NN_STATIC)
+const char NN__REAL_CHECK = 0;
 #endif
 
 /* Only float and double are supported: the math wrappers, the gradient
@@ -804,7 +964,8 @@ NNDEF double nn_rng_uniform(nn_rng *rng) {
 NNDEF size_t nn_rng_below(nn_rng *rng, size_t bound) {
     /* r % bound is uniform only over whole multiples of bound, so draw
        again below 2^k mod bound, the leftover part of the range */
-    NN_ASSERT(rng && bound >= 1);
+    NN_ASSERT(rng);
+    if (bound == 0) return 0;
     if ((uint64_t)bound >> 32 == 0) { /* always, where size_t has 32 bits */
         const uint32_t b = (uint32_t)bound, skip = (0u - b) % b;
         uint32_t r;
@@ -1296,8 +1457,8 @@ static void nn__act_forward(nn_real *NN_RESTRICT a,
     case NN_ACT_TANH:
         for (size_t k = 0; k < count; k++) a[k] = nn__tanh(z[k]);
         break;
-    case NN_ACT_RELU:
-        for (size_t k = 0; k < count; k++) a[k] = z[k] > 0 ? z[k] : 0;
+    case NN_ACT_RELU: /* !(z <= 0) passes a NaN on, as PyTorch's relu */
+        for (size_t k = 0; k < count; k++) a[k] = !(z[k] <= 0) ? z[k] : 0;
         break;
     case NN_ACT_LEAKY_RELU:
         for (size_t k = 0; k < count; k++)
@@ -1523,26 +1684,43 @@ static nn_real *nn__scratch(const nn_net *net, size_t k) {
     return nn__layer_z(net, net->n_layers) + net->capacity * net->max_width * k;
 }
 
-NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
-                        const nn_act *acts, uint64_t seed) {
-    size_t n_params = 0, widths = 0, max_width = 0;
-    size_t head_bytes, act_bytes, param_bytes;
-    nn_net *net;
-    unsigned char *mem;
-    if (n_layers == 0 || !sizes || !acts) return NULL;
+/* nn_create's checks: NN_ERR_INVALID or NN_ERR_NOMEM (a size that
+   overflows), else the parameter count, the sum of the layer widths and
+   the widest layer */
+static nn_result nn__check_layers(size_t n_layers, const size_t *sizes,
+                                  const nn_act *acts, size_t *n_params,
+                                  size_t *widths, size_t *max_width) {
+    *n_params = *widths = *max_width = 0;
+    if (n_layers == 0 || !sizes || !acts) return NN_ERR_INVALID;
     for (size_t l = 0; l <= n_layers; l++)
-        if (sizes[l] == 0) return NULL;
+        if (sizes[l] == 0) return NN_ERR_INVALID;
+    for (size_t l = 0; l < n_layers; l++)
+        if ((int)acts[l] < 0 || (int)acts[l] >= (int)NN_ACT_COUNT)
+            return NN_ERR_INVALID;
     for (size_t l = 0; l < n_layers; l++) {
         size_t count;
-        if ((int)acts[l] < 0 || (int)acts[l] >= (int)NN_ACT_COUNT) return NULL;
         /* W and b: n_out * n_in + n_out = n_out * (n_in + 1) */
         if (!nn__add(sizes[l], 1, &count) ||
             !nn__mul(count, sizes[l + 1], &count) ||
-            !nn__add(n_params, count, &n_params) ||
-            !nn__add(widths, sizes[l + 1], &widths))
-            return NULL;
-        max_width = NN__MAX(max_width, sizes[l + 1]);
+            !nn__add(*n_params, count, n_params) ||
+            !nn__add(*widths, sizes[l + 1], widths))
+            return NN_ERR_NOMEM;
+        *max_width = NN__MAX(*max_width, sizes[l + 1]);
     }
+    return NN_OK;
+}
+
+NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
+                        const nn_act *acts, uint64_t seed, nn_result *err) {
+    size_t n_params, widths, max_width;
+    size_t head_bytes, act_bytes, param_bytes;
+    nn_net *net;
+    unsigned char *mem;
+    nn_result why = nn__check_layers(n_layers, sizes, acts, &n_params,
+                                     &widths, &max_width);
+    if (err) *err = why;
+    if (why != NN_OK) return NULL;
+    if (err) *err = NN_ERR_NOMEM; /* until it has all its memory */
     /* one block: the struct, three size_t arrays of 3L + 2 entries in all,
        then the L activations */
     if (!nn__mul(n_layers, 3, &head_bytes) ||
@@ -1603,6 +1781,7 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
     }
     net->width_before[n_layers] = widths;
     nn_zero_grad(net);
+    if (err) *err = NN_OK;
     return net;
 }
 
@@ -1620,13 +1799,13 @@ NNDEF size_t nn_layer_count(const nn_net *net) {
 }
 
 NNDEF size_t nn_size(const nn_net *net, size_t i) {
-    NN_ASSERT(net && i <= net->n_layers);
-    return net->sizes[i];
+    NN_ASSERT(net);
+    return i <= net->n_layers ? net->sizes[i] : 0;
 }
 
 NNDEF nn_act nn_layer_act(const nn_net *net, size_t l) {
-    NN_ASSERT(net && l < net->n_layers);
-    return net->acts[l];
+    NN_ASSERT(net);
+    return l < net->n_layers ? net->acts[l] : NN_ACT_COUNT;
 }
 
 NNDEF nn_rng *nn_net_rng(nn_net *net) {
@@ -1650,8 +1829,8 @@ NNDEF nn_real *nn_grads(nn_net *net) {
 }
 
 NNDEF nn_real *nn_layer_params(nn_net *net, size_t l) {
-    NN_ASSERT(net && l < net->n_layers);
-    return net->params + net->offsets[l];
+    NN_ASSERT(net);
+    return l < net->n_layers ? net->params + net->offsets[l] : NULL;
 }
 
 NNDEF nn_result nn_reserve(nn_net *net, size_t B) {
@@ -1701,8 +1880,8 @@ static const nn_real *nn__forward_work(nn_net *net, size_t B, int z0_ready) {
 }
 
 NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
-    NN_ASSERT(net && x && B > 0);
-    if (nn_reserve(net, B) != NN_OK) return NULL;
+    NN_ASSERT(net);
+    if (!x || B == 0 || nn_reserve(net, B) != NN_OK) return NULL;
     memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
     return nn__forward_work(net, B, 0);
 }
@@ -1718,11 +1897,12 @@ NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B) {
 
 /* nn_forward's two kernels per layer, with the activations alternating
    between two scratch arrays instead of the net's workspace */
-NNDEF void nn_predict(const nn_net *net, const nn_real *x, size_t B,
-                      nn_real *scratch, nn_real *out) {
+NNDEF nn_result nn_predict(const nn_net *net, const nn_real *x, size_t B,
+                           nn_real *scratch, nn_real *out) {
     const size_t L = net ? net->n_layers : 0;
     nn_real *z, *a;
-    NN_ASSERT(net && x && scratch && out && B > 0);
+    NN_ASSERT(net);
+    if (!x || !scratch || !out || B == 0) return NN_ERR_INVALID;
     z = scratch;
     a = scratch + B * net->max_width;
     for (size_t l = 0; l < L; l++) {
@@ -1732,6 +1912,7 @@ NNDEF void nn_predict(const nn_net *net, const nn_real *x, size_t B,
                           n_out);
         nn__act_forward(l == L - 1 ? out : a, z, B, n_out, net->acts[l]);
     }
+    return NN_OK;
 }
 
 /* NN_OK when `loss` may follow the output layer's activation. */
@@ -1776,11 +1957,43 @@ static double nn__loss_value(const nn_net *net, nn_loss loss,
     return count > 0 ? sum / count : 0;
 }
 
+/* NN_OK when the count reals of y are targets `loss` accepts (see
+   nn_compute_loss's comment in the declarations) */
+static nn_result nn__targets_ok(nn_loss loss, const nn_real *y, size_t count) {
+    if (!nn__all_finite(y, count)) return NN_ERR_NONFINITE;
+    if (loss == NN_LOSS_CROSS_ENTROPY || loss == NN_LOSS_BINARY_CROSS_ENTROPY)
+        for (size_t k = 0; k < count; k++)
+            if (y[k] < 0 || (loss == NN_LOSS_BINARY_CROSS_ENTROPY && y[k] > 1))
+                return NN_ERR_INVALID;
+    return NN_OK;
+}
+
+/* The checks of every call on the last forward pass's batch against
+   targets y: a batch there, a loss that fits, targets it accepts. */
+static nn_result nn__batch_ok(const nn_net *net, nn_loss loss,
+                              const nn_real *y) {
+    if (!y || net->batch == 0 || nn__loss_fits(net, loss) != NN_OK)
+        return NN_ERR_INVALID;
+    return nn__targets_ok(loss, y, net->batch * net->sizes[net->n_layers]);
+}
+
 NNDEF nn_result nn_compute_loss(const nn_net *net, nn_loss loss,
-                                const nn_real *y, nn_real *out) {
-    NN_ASSERT(net && y && out && net->batch > 0);
-    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
-    *out = (nn_real)nn__loss_value(net, loss, y);
+                                const nn_real *y, double *out) {
+    nn_result r;
+    NN_ASSERT(net);
+    r = out ? nn__batch_ok(net, loss, y) : NN_ERR_INVALID;
+    if (r != NN_OK) return r;
+    *out = nn__loss_value(net, loss, y);
+    return nn__finite(*out) ? NN_OK : NN_ERR_NONFINITE;
+}
+
+NNDEF nn_result nn_one_hot(nn_real *y, const size_t *labels, size_t n,
+                           size_t K) {
+    if (!y || !labels || K == 0) return NN_ERR_INVALID;
+    for (size_t s = 0; s < n; s++)
+        if (labels[s] >= K) return NN_ERR_INVALID;
+    for (size_t s = 0; s < n; s++)
+        for (size_t k = 0; k < K; k++) y[s * K + k] = k == labels[s] ? 1 : 0;
     return NN_OK;
 }
 
@@ -1791,6 +2004,7 @@ NNDEF nn_result nn_set_class_weights(nn_net *net, const nn_real *w) {
         net->weighted = 0;
         return NN_OK;
     }
+    if (net->acts[net->n_layers - 1] != NN_ACT_SOFTMAX) return NN_ERR_INVALID;
     for (size_t o = 0; o < n; o++)
         if (!nn__finite((double)w[o]) || w[o] < 0) return NN_ERR_INVALID;
     memcpy(net->class_weights, w, n * sizeof *w);
@@ -1874,11 +2088,24 @@ static void nn__backprop(nn_net *net, int grads, nn_real *dx_in) {
     }
 }
 
+/* nn_backward and nn_input_grad: the batch's checks, then the loss, which
+   must be finite before any gradient is touched */
+static nn_result nn__backward_ok(const nn_net *net, nn_loss loss,
+                                 const nn_real *y, double *out) {
+    double value;
+    nn_result r = nn__batch_ok(net, loss, y);
+    if (r != NN_OK) return r;
+    value = nn__loss_value(net, loss, y);
+    if (out) *out = value;
+    return nn__finite(value) ? NN_OK : NN_ERR_NONFINITE;
+}
+
 NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
-                            nn_real *out) {
-    NN_ASSERT(net && y && net->batch > 0);
-    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
-    if (out) *out = (nn_real)nn__loss_value(net, loss, y);
+                            double *out) {
+    nn_result r;
+    NN_ASSERT(net);
+    r = nn__backward_ok(net, loss, y, out);
+    if (r != NN_OK) return r;
     nn__loss_dz(net, loss, y, nn__scratch(net, 0));
     nn__backprop(net, 1, NULL);
     return NN_OK;
@@ -1886,18 +2113,21 @@ NNDEF nn_result nn_backward(nn_net *net, nn_loss loss, const nn_real *y,
 
 NNDEF nn_result nn_input_grad(nn_net *net, nn_loss loss, const nn_real *y,
                               nn_real *dx) {
-    NN_ASSERT(net && y && dx && net->batch > 0);
-    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
+    nn_result r;
+    NN_ASSERT(net);
+    r = dx ? nn__backward_ok(net, loss, y, NULL) : NN_ERR_INVALID;
+    if (r != NN_OK) return r;
     nn__loss_dz(net, loss, y, nn__scratch(net, 0));
     nn__backprop(net, 0, dx);
     return NN_OK;
 }
 
-NNDEF void nn_output_grad(nn_net *net, size_t o, nn_real *dx) {
+NNDEF nn_result nn_output_grad(nn_net *net, size_t o, nn_real *dx) {
     const size_t L = net ? net->n_layers : 0, B = net ? net->batch : 0;
     const size_t n = net ? net->sizes[L] : 0;
     nn_real *d;
-    NN_ASSERT(net && dx && B > 0 && o < n);
+    NN_ASSERT(net);
+    if (!dx || B == 0 || o >= n) return NN_ERR_INVALID;
     /* da = 1 at unit o of every row, 0 elsewhere; the output activation's
        backward turns it into dz (for softmax, a_k ([k == o] - a_o)) */
     d = nn__scratch(net, 0);
@@ -1905,6 +2135,7 @@ NNDEF void nn_output_grad(nn_net *net, size_t o, nn_real *dx) {
     nn__act_backward(d, nn__layer_z(net, L - 1), nn__layer_a(net, L - 1), B,
                      n, net->acts[L - 1]);
     nn__backprop(net, 0, dx);
+    return NN_OK;
 }
 
 /* ---- optimizers ---------------------------------------------------------
@@ -1928,12 +2159,6 @@ NNDEF void nn_output_grad(nn_net *net, size_t o, nn_real *dx) {
      decay large-gradient weights less, which is not what decay means.
    These are torch.optim's SGD (dampening 0), Adam and AdamW (amsgrad off),
    term for term. */
-
-NNDEF void nn_sgd_step(nn_net *net, nn_real lr) {
-    NN_ASSERT(net);
-    for (size_t k = 0; k < net->n_params; k++)
-        net->params[k] -= lr * net->grads[k];
-}
 
 NNDEF nn_opt nn_opt_sgd(double lr) {
     nn_opt opt;
@@ -1993,82 +2218,172 @@ static void nn__sgd_plain(nn_real *w, const nn_real *g, nn_real lr,
     }
 }
 
-static void nn__sgd_update(nn_net *net, const nn_opt *opt) {
-    const nn_real lr = (nn_real)opt->lr, mu = (nn_real)opt->momentum;
-    const nn_real lambda = (nn_real)opt->weight_decay;
-    nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
-    const nn_real *NN_RESTRICT grad = net->grads;
-    const size_t P = net->n_params;
-    if (mu == 0) {
-        nn__sgd_plain(w, grad, lr, lambda, P);
-        return;
+/* The settings nn_step takes: those its kind of optimizer reads, each in
+   its range, finite also once rounded to nn_real (a learning rate of 1e39
+   is infinite in float, an eps of 1e-50 is 0).  !(x >= 0) is also true
+   for a NaN. */
+static int nn__real_ok(double x, int positive) {
+    const nn_real r = (nn_real)x;
+    return nn__finite(x) && nn__finite((double)r) && !(r < 0) &&
+           (!positive || r > 0);
+}
+static int nn__unit_ok(double x) { return x >= 0 && x < 1; } /* [0, 1) */
+
+static int nn__opt_ok(const nn_opt *opt) {
+    if (!nn__real_ok(opt->lr, 0) || !nn__real_ok(opt->weight_decay, 0))
+        return 0;
+    switch (opt->kind) {
+    case NN_OPT_SGD: return nn__unit_ok(opt->momentum);
+    case NN_OPT_ADAM:
+    case NN_OPT_ADAMW:
+        return nn__unit_ok(opt->beta1) && nn__unit_ok(opt->beta2) &&
+               nn__real_ok(opt->eps, 1);
+    case NN_OPT_COUNT: break;
     }
-    for (size_t k = 0; k < P; k++) {
-        nn_real g = grad[k] + lambda * w[k];
-        /* m starts at 0, so the first step sets m = g, as in PyTorch */
-        m[k] = mu * m[k] + g;
-        g = opt->nesterov ? (nn_real)(g + mu * m[k]) : m[k];
-        w[k] -= lr * g;
-    }
+    return 0;
 }
 
-static void nn__adam_update(nn_net *net, const nn_opt *opt) {
-    const double t = (double)net->opt_t;
+/* The most steps a net counts: t up to 2^53 is exact in a double, so the
+   bias corrections b^t and t + 1 never round or wrap. */
+#define NN__MAX_STEPS (UINT64_C(1) << 53)
+
+/* The constants of one step of nn_step, t being the step's number */
+typedef struct nn__opt_k {
+    int how;            /* 0 plain SGD, 1 SGD with momentum, 2 Adam(W) */
+    int nesterov, decoupled;
+    nn_real lr, lambda, mu;                  /* SGD */
+    nn_real b1, b2, c1, c2, step, root2, eps; /* Adam */
+    nn_real l2, shrink;                       /* Adam's decay, L2 or not */
+} nn__opt_k;
+
+static nn__opt_k nn__opt_consts(const nn_opt *opt, uint64_t t_) {
+    const double t = (double)t_;
+    nn__opt_k c;
+    memset(&c, 0, sizeof c);
+    c.lr = (nn_real)opt->lr;
+    c.lambda = (nn_real)opt->weight_decay;
+    c.mu = (nn_real)opt->momentum;
+    c.nesterov = opt->nesterov != 0;
+    c.how = opt->kind != NN_OPT_SGD ? 2 : c.mu != 0 ? 1 : 0;
     /* the bias corrections, in double: beta2^t stays near 1 for long */
-    const nn_real b1 = (nn_real)opt->beta1, b2 = (nn_real)opt->beta2;
-    const nn_real c1 = (nn_real)(1.0 - opt->beta1);
-    const nn_real c2 = (nn_real)(1.0 - opt->beta2);
-    const nn_real step = (nn_real)(opt->lr / (1.0 - pow(opt->beta1, t)));
-    const nn_real root2 = (nn_real)sqrt(1.0 - pow(opt->beta2, t));
-    const nn_real eps = (nn_real)opt->eps;
-    const int decoupled = opt->kind == NN_OPT_ADAMW;
-    const nn_real l2 = decoupled ? 0 : (nn_real)opt->weight_decay;
-    const nn_real shrink = (nn_real)(1.0 - opt->lr * opt->weight_decay);
+    c.b1 = (nn_real)opt->beta1;
+    c.b2 = (nn_real)opt->beta2;
+    c.c1 = (nn_real)(1.0 - opt->beta1);
+    c.c2 = (nn_real)(1.0 - opt->beta2);
+    c.step = (nn_real)(opt->lr / (1.0 - pow(opt->beta1, t)));
+    c.root2 = (nn_real)sqrt(1.0 - pow(opt->beta2, t));
+    c.eps = (nn_real)opt->eps;
+    c.decoupled = opt->kind == NN_OPT_ADAMW;
+    c.l2 = c.decoupled ? 0 : c.lambda;
+    c.shrink = (nn_real)(1.0 - opt->lr * opt->weight_decay);
+    return c;
+}
+
+/* SGD with momentum for one parameter: w, its gradient and its m give
+   the new w and m */
+static void nn__momentum_one(const nn__opt_k *c, nn_real w, nn_real grad,
+                             nn_real m, nn_real *w1, nn_real *m1) {
+    nn_real g = grad + c->lambda * w;
+    /* m starts at 0, so the first step sets m = g, as in PyTorch */
+    *m1 = c->mu * m + g;
+    g = c->nesterov ? (nn_real)(g + c->mu * *m1) : *m1;
+    *w1 = w - c->lr * g;
+}
+
+/* Adam or AdamW for one parameter: w, g, m, v give the new w, m, v */
+static void nn__adam_one(const nn__opt_k *c, nn_real w, nn_real grad,
+                         nn_real m, nn_real v, nn_real *w1, nn_real *m1,
+                         nn_real *v1) {
+    const nn_real g = grad + c->l2 * w;
+    if (c->decoupled) w *= c->shrink;
+    *m1 = c->b1 * m + c->c1 * g;
+    *v1 = c->b2 * v + c->c2 * g * g;
+    /* lr m^ / (sqrt(v^) + eps) with m^ = m / (1 - b1^t) and
+       v^ = v / (1 - b2^t), arranged as PyTorch does */
+    *w1 = w - c->step * *m1 / (nn__sqrt(*v1) / c->root2 + c->eps);
+}
+
+/* One pass of a step over every parameter.  check = 1 computes every new
+   w, m and v and writes nothing: 1 when they are all finite (x - x is 0
+   for a finite x and NaN otherwise, and a NaN survives the sum), else 0.
+   check = 0 writes them.  nn_step runs the check first, so a step that
+   would put a NaN or an infinity anywhere is never begun: the check takes
+   the place of the scan for non-finite gradients, which it includes. */
+static int nn__step_pass(nn_net *net, const nn__opt_k *c, int check) {
     nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
     nn_real *NN_RESTRICT v = net->opt_v;
     const nn_real *NN_RESTRICT grad = net->grads;
-    for (size_t k = 0; k < net->n_params; k++) {
-        const nn_real g = grad[k] + l2 * w[k];
-        if (decoupled) w[k] *= shrink;
-        m[k] = b1 * m[k] + c1 * g;
-        v[k] = b2 * v[k] + c2 * g * g;
-        /* lr m^ / (sqrt(v^) + eps) with m^ = m / (1 - b1^t) and
-           v^ = v / (1 - b2^t), arranged as PyTorch does */
-        w[k] -= step * m[k] / (nn__sqrt(v[k]) / root2 + eps);
+    const size_t P = net->n_params;
+    nn_real bad = 0;
+    if (c->how == 0 && !check) {
+        nn__sgd_plain(w, grad, c->lr, c->lambda, P);
+        return 1;
     }
+    for (size_t k = 0; k < P; k++) {
+        nn_real w1, m1 = 0, v1 = 0;
+        if (c->how == 0)
+            w1 = nn__sgd_w(w[k], grad[k], c->lr, c->lambda);
+        else if (c->how == 1)
+            nn__momentum_one(c, w[k], grad[k], m[k], &w1, &m1);
+        else
+            nn__adam_one(c, w[k], grad[k], m[k], v[k], &w1, &m1, &v1);
+        if (check) {
+            bad += (w1 - w1) + (m1 - m1) + (v1 - v1);
+        } else {
+            w[k] = w1;
+            m[k] = m1;
+            if (c->how == 2) v[k] = v1;
+        }
+    }
+    return bad == 0;
+}
+
+NNDEF nn_result nn_sgd_step(nn_net *net, nn_real lr) {
+    nn__opt_k c;
+    NN_ASSERT(net);
+    if (!nn__real_ok((double)lr, 0)) return NN_ERR_INVALID;
+    memset(&c, 0, sizeof c);
+    c.lr = lr; /* how 0, lambda 0: w - lr g */
+    if (!nn__step_pass(net, &c, 1)) return NN_ERR_NONFINITE;
+    (void)nn__step_pass(net, &c, 0);
+    return NN_OK;
 }
 
 NNDEF nn_result nn_step(nn_net *net, const nn_opt *opt) {
+    nn__opt_k c;
     nn_result r;
-    NN_ASSERT(net && opt);
-    NN_ASSERT((int)opt->kind >= 0 && opt->kind < NN_OPT_COUNT);
-    NN_ASSERT(opt->lr >= 0 && opt->weight_decay >= 0);
-    if (!nn__all_finite(net->grads, net->n_params)) return NN_ERR_NONFINITE;
+    NN_ASSERT(net);
+    if (!opt || !nn__opt_ok(opt)) return NN_ERR_INVALID;
     r = nn__opt_alloc(net);
     if (r != NN_OK) return r;
+    /* another kind of optimizer than the last starts from fresh state */
     if (opt->kind != net->opt_kind) {
         nn_opt_reset(net);
         net->opt_kind = opt->kind;
     }
+    if (net->opt_t >= NN__MAX_STEPS) return NN_ERR_INVALID;
+    c = nn__opt_consts(opt, net->opt_t + 1);
+    if (!nn__step_pass(net, &c, 1)) return NN_ERR_NONFINITE;
     net->opt_t++;
-    if (opt->kind == NN_OPT_SGD)
-        nn__sgd_update(net, opt);
-    else
-        nn__adam_update(net, opt);
+    (void)nn__step_pass(net, &c, 0);
     return NN_OK;
 }
 
-NNDEF double nn_clip_grad_norm(nn_net *net, double max_norm) {
+NNDEF nn_result nn_clip_grad_norm(nn_net *net, double max_norm,
+                                  double *norm_out) {
     double sum = 0, norm;
-    NN_ASSERT(net && max_norm > 0);
+    NN_ASSERT(net);
+    if (!nn__finite(max_norm) || !(max_norm > 0)) return NN_ERR_INVALID;
     for (size_t k = 0; k < net->n_params; k++)
         sum += (double)net->grads[k] * (double)net->grads[k];
     norm = sqrt(sum);
-    if (nn__finite(norm) && norm > max_norm) {
+    if (norm_out) *norm_out = norm;
+    if (!nn__finite(norm)) return NN_ERR_NONFINITE;
+    if (norm > max_norm) {
         const nn_real scale = (nn_real)(max_norm / (norm + 1e-6));
         for (size_t k = 0; k < net->n_params; k++) net->grads[k] *= scale;
     }
-    return norm;
+    return NN_OK;
 }
 
 /* ---- gradient check -----------------------------------------------------
@@ -2081,7 +2396,7 @@ NNDEF double nn_clip_grad_norm(nn_net *net, double max_norm) {
    stored, which need not be 2h exactly in float. */
 
 typedef nn_result (*nn__backward_fn)(nn_net *, nn_loss, const nn_real *,
-                                     nn_real *);
+                                     double *);
 
 /* nn_gradcheck with the backward under test passed in, so the tests can
    prove that a wrong backward is caught. */
@@ -2092,11 +2407,13 @@ static nn_result nn__gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
     double max_err = 0;
     size_t worst_k = 0;
     nn_result r;
-    NN_ASSERT(net && x && y && B > 0);
+    NN_ASSERT(net);
+    if (!x || !y || B == 0 || !nn__finite((double)h)) return NN_ERR_INVALID;
     if (h <= 0) h = sizeof(nn_real) == sizeof(float) ? NN_R(1e-2) : NN_R(1e-5);
-    /* refuse before zeroing the gradients: a refused call changes nothing */
-    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
     if (!nn_forward(net, x, B)) return NN_ERR_NOMEM;
+    /* refuse before zeroing the gradients: a refused call changes nothing */
+    r = nn__backward_ok(net, loss, y, NULL);
+    if (r != NN_OK) return r;
     nn_zero_grad(net);
     r = backward(net, loss, y, NULL);
     if (r != NN_OK) return r;
@@ -2144,9 +2461,33 @@ static size_t nn__class(const nn_real *v, size_t n) {
     return best;
 }
 
-/* One pass over n rows.  Adds the loss sum and count (when sum is not
-   NULL; y given), the number of rows whose class matches y's (correct),
-   the predicted classes (classes) and the confusion counts (counts). */
+/* Whether the net's outputs are classes: softmax or sigmoid (see the
+   declarations); a linear or tanh output is a regression. */
+static int nn__has_classes(const nn_net *net) {
+    const nn_act out = net->acts[net->n_layers - 1];
+    return out == NN_ACT_SOFTMAX || out == NN_ACT_SIGMOID;
+}
+
+/* The checks of the functions that run the net over a data set: rows,
+   finite inputs, and targets the loss accepts (any finite ones for
+   loss = NN_LOSS_COUNT, which counts classes only) when y is given. */
+static nn_result nn__data_ok(const nn_net *net, nn_loss loss,
+                             const nn_real *x, const nn_real *y, size_t n) {
+    size_t count;
+    if (!x || n == 0) return NN_ERR_INVALID;
+    /* B x n_in fits size_t: the caller holds that many reals */
+    if (!nn__mul(n, net->sizes[0], &count)) return NN_ERR_INVALID;
+    if (!nn__all_finite(x, count)) return NN_ERR_NONFINITE;
+    if (!y) return NN_OK;
+    count = n * net->sizes[net->n_layers];
+    return loss == NN_LOSS_COUNT ? (nn__all_finite(y, count) ? NN_OK : NN_ERR_NONFINITE)
+                                 : nn__targets_ok(loss, y, count);
+}
+
+/* One pass over n rows, after nn__data_ok.  Adds the loss sum and count
+   (when sum is not NULL; y given), the number of rows whose class matches
+   y's (correct), the predicted classes (classes) and the confusion counts
+   (counts).  NN_ERR_NONFINITE when an output is not finite. */
 static nn_result nn__eval(nn_net *net, nn_loss loss, const nn_real *x,
                           const nn_real *y, size_t n, double *sum,
                           double *count, size_t *correct, size_t *classes,
@@ -2159,6 +2500,7 @@ static nn_result nn__eval(nn_net *net, nn_loss loss, const nn_real *x,
         const nn_real *yb = y ? y + start * n_out : NULL;
         const nn_real *a = nn_forward(net, x + start * n_in, b);
         if (!a) return NN_ERR_NOMEM;
+        if (!nn__all_finite(a, b * n_out)) return NN_ERR_NONFINITE;
         if (sum) {
             double c;
             *sum += nn__loss_sum(net, loss, yb, &c);
@@ -2174,12 +2516,16 @@ static nn_result nn__eval(nn_net *net, nn_loss loss, const nn_real *x,
             }
         }
     }
-    return NN_OK;
+    return sum && !nn__finite(*sum) ? NN_ERR_NONFINITE : NN_OK;
 }
 
 NNDEF nn_result nn_classify(nn_net *net, const nn_real *x, size_t n,
                             size_t *classes) {
-    NN_ASSERT(net && x && classes);
+    nn_result r;
+    NN_ASSERT(net);
+    if (!classes || !nn__has_classes(net)) return NN_ERR_INVALID;
+    r = nn__data_ok(net, NN_LOSS_COUNT, x, NULL, n);
+    if (r != NN_OK) return r;
     return nn__eval(net, NN_LOSS_MSE, x, NULL, n, NULL, NULL, NULL, classes,
                     NULL);
 }
@@ -2190,9 +2536,13 @@ NNDEF nn_result nn_evaluate(nn_net *net, nn_loss loss, const nn_real *x,
     double sum = 0, count = 0;
     size_t correct = 0;
     nn_result r;
-    NN_ASSERT(net && x && y && n > 0);
-    if (nn__loss_fits(net, loss) != NN_OK) return NN_ERR_INVALID;
-    r = nn__eval(net, loss, x, y, n, &sum, &count, &correct, NULL, NULL);
+    NN_ASSERT(net);
+    if (!y || nn__loss_fits(net, loss) != NN_OK ||
+        (accuracy && !nn__has_classes(net)))
+        return NN_ERR_INVALID;
+    r = nn__data_ok(net, loss, x, y, n);
+    if (r == NN_OK)
+        r = nn__eval(net, loss, x, y, n, &sum, &count, &correct, NULL, NULL);
     if (r != NN_OK) return r;
     if (loss_out) *loss_out = count > 0 ? sum / count : 0;
     if (accuracy) *accuracy = (double)correct / (double)n;
@@ -2204,7 +2554,11 @@ NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
                                     size_t *counts) {
     const size_t n_out = net ? net->sizes[net->n_layers] : 0;
     const size_t K = n_out > 1 ? n_out : 2;
-    NN_ASSERT(net && x && y && counts);
+    nn_result r;
+    NN_ASSERT(net);
+    if (!y || !counts || !nn__has_classes(net)) return NN_ERR_INVALID;
+    r = nn__data_ok(net, NN_LOSS_COUNT, x, y, n);
+    if (r != NN_OK) return r;
     memset(counts, 0, K * K * sizeof *counts);
     return nn__eval(net, NN_LOSS_MSE, x, y, n, NULL, NULL, NULL, NULL,
                     counts);
@@ -2305,12 +2659,16 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
    row of W at a time (nn__sgd_fused_row, or nn__sgd_fused_ahead).
    1. dz of every layer, from the top, each kept in its layer's z (which
       backward no longer needs once dz is known).
-   2. A bound on every gradient.  With |v| the root of the sum of squares
-      over the whole batch, |dW[o][i]| = |sum_s dz[s][o] x[s][i]| <=
-      |dz| |x| (Cauchy-Schwarz) and |db[o]| <= sqrt(B) |dz|.  Unless it
-      proves them all finite (and far from overflowing), nothing has
-      changed and this returns 0, for nn_train to run the forward pass
-      again and take the separate calls, whose check then decides.
+   2. A bound on every gradient and every new weight.  With |v| the root
+      of the sum of squares over the whole batch, |dW[o][i]| =
+      |sum_s dz[s][o] x[s][i]| <= |dz| |x| (Cauchy-Schwarz) and
+      |db[o]| <= sqrt(B) |dz|; nn_train keeps a bound *wnorm on the root
+      of the sum of squares of the weights, which bounds each |w|, and
+      the step can grow it by no more than lr (|g| + lambda |w|).  Unless
+      the bounds prove every gradient and new weight finite (and far from
+      overflowing), nothing has changed and this returns 0, for nn_train
+      to run the forward pass again and take the separate calls, whose
+      exact check then decides.  The check costs no pass over W.
    3. Each weight takes plain SGD's step (nn__sgd_w) with g summed exactly
       as nn_backward sums dW from nn_zero_grad's 0, so the weights are bit
       for bit those of the separate calls; then nn_step's bookkeeping.
@@ -2319,10 +2677,12 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
    go into that row's z while they are in registers, and the result is 2:
    the next forward pass starts at the first layer's activation. */
 static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
-                         const nn_opt *opt, const nn_real *x_next) {
+                         const nn_opt *opt, const nn_real *x_next,
+                         double *wnorm) {
     const size_t L = net->n_layers, B = net->batch;
     const nn_real lr = (nn_real)opt->lr, lambda = (nn_real)opt->weight_decay;
     const double limit = (sizeof(nn_real) == sizeof(float) ? 3.4e38 : 1.7e308) / 4;
+    double gmax = 0, grow;
     nn_real *d = nn__scratch(net, 0), *dx = nn__scratch(net, 1);
     nn__loss_dz(net, loss, y, d);
     for (size_t l = L; l-- > 0;) {
@@ -2330,7 +2690,9 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
         nn_real *dz = nn__layer_z(net, l), *t;
         const double nz = sqrt(nn__sum_sq(d, B * n_out));
         const double nx = sqrt(nn__sum_sq(nn__layer_x(net, l), B * n_in));
-        if (!(nz * nx < limit && sqrt((double)B) * nz < limit)) return 0;
+        const double gb = NN__MAX(nz * nx, sqrt((double)B) * nz);
+        if (!(gb < limit)) return 0;
+        gmax = NN__MAX(gmax, gb);
         memcpy(dz, d, B * n_out * sizeof *dz);
         if (l == 0) break;
         nn__dense_backward_input(dx, dz, net->params + net->offsets[l], B,
@@ -2341,6 +2703,12 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
         d = dx;
         dx = t;
     }
+    /* and a bound on every new weight: |w - lr (g + lambda w)| <=
+       |w| + lr (|g| + lambda |w|), with |w| <= *wnorm, the root of the
+       sum of squares of all the weights (or a bound on it) */
+    grow = (double)lambda * *wnorm + gmax;
+    if (!(grow < limit && *wnorm + (double)lr * grow < limit)) return 0;
+    *wnorm += (double)lr * grow;
     if (B > 1 || net->sizes[0] < NN__LANES) x_next = NULL;
     for (size_t l = 0; l < L; l++) {
         const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
@@ -2410,27 +2778,58 @@ static double nn__schedule_lr(const nn_train_config *cfg, size_t e) {
     return lr;
 }
 
+/* The settings of nn_train besides the optimizer's, as the fields of
+   nn_train_config state them (!(x >= 0) is also true for a NaN) */
+static int nn__train_cfg_ok(const nn_train_config *cfg) {
+    if (cfg->epochs == 0 || cfg->batch_size == 0 || !nn__opt_ok(&cfg->opt) ||
+        !nn__finite(cfg->clip_norm) || !(cfg->clip_norm >= 0) ||
+        (cfg->val_n > 0 && (!cfg->val_x || !cfg->val_y)))
+        return 0;
+    switch (cfg->schedule) {
+    case NN_SCHEDULE_CONSTANT: return 1;
+    case NN_SCHEDULE_STEP:
+        return cfg->step_epochs > 0 && nn__finite(cfg->gamma) &&
+               cfg->gamma >= 0;
+    case NN_SCHEDULE_COSINE:
+        return nn__finite(cfg->lr_min) && cfg->lr_min >= 0;
+    case NN_SCHEDULE_COUNT: break;
+    }
+    return 0;
+}
+
+/* the bound on the weights that nn__sgd_fused keeps: the root of their
+   sum of squares (HUGE_VAL when that is not finite) */
+static double nn__wnorm(const nn_net *net) {
+    return sqrt(nn__sum_sq(net->params, net->n_params));
+}
+
 NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
-                         const nn_real *x, const nn_real *y, size_t n) {
-    size_t n_in, n_out, B, idx_bytes, since_best = 0;
+                         const nn_real *x, const nn_real *y, size_t n,
+                         nn_train_report *report) {
+    size_t n_in, n_out, B, idx_bytes, since_best = 0, epochs_done = 0;
+    size_t best_epoch = 0;
     size_t *idx;
     nn_real *by, *best = NULL;
-    double best_value = HUGE_VAL;
+    double best_value = HUGE_VAL, last_value = 0, wnorm = 0;
     int stop = 0, have_best = 0, fused, ahead = 0, stepped;
+    nn_stop why = NN_STOP_EPOCHS;
     nn_opt opt;
-    nn_result r;
-    NN_ASSERT(net && cfg && x && y && n > 0 && cfg->batch_size > 0);
-    NN_ASSERT((int)cfg->schedule >= 0 && cfg->schedule < NN_SCHEDULE_COUNT);
-    NN_ASSERT(cfg->schedule != NN_SCHEDULE_STEP || cfg->step_epochs > 0);
-    NN_ASSERT(cfg->val_n == 0 || (cfg->val_x && cfg->val_y));
+    nn_result r = NN_OK;
+    NN_ASSERT(net);
+    if (report) {
+        memset(report, 0, sizeof *report);
+        report->stop = NN_STOP_ERROR;
+    }
+    if (!cfg || !y || !nn__train_cfg_ok(cfg) ||
+        nn__loss_fits(net, cfg->loss) != NN_OK)
+        return NN_ERR_INVALID;
+    r = nn__data_ok(net, cfg->loss, x, y, n);
+    if (r == NN_OK && cfg->val_n > 0)
+        r = nn__data_ok(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n);
+    if (r != NN_OK) return r;
     n_in = net->sizes[0];
     n_out = net->sizes[net->n_layers];
     B = NN__MIN(cfg->batch_size, n);
-    if (nn__loss_fits(net, cfg->loss) != NN_OK) return NN_ERR_INVALID;
-    if (!nn__all_finite(x, n * n_in) || !nn__all_finite(y, n * n_out) ||
-        !nn__all_finite(cfg->val_x, cfg->val_n * n_in) ||
-        !nn__all_finite(cfg->val_y, cfg->val_n * n_out))
-        return NN_ERR_NONFINITE;
 
     /* everything, before the first epoch; the workspace's size check
        covers B * n_out, nn_create's covers n_params */
@@ -2452,6 +2851,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
     opt = cfg->opt;
     fused = opt.kind == NN_OPT_SGD && opt.momentum == 0 &&
             !(cfg->clip_norm > 0) && B <= NN__KC;
+    if (fused) wnorm = nn__wnorm(net);
     for (size_t e = 0; e < cfg->epochs && !stop; e++) {
         const double t0 = NN_SECONDS();
         double sum = 0, count = 0, value;
@@ -2461,6 +2861,11 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
         info.epochs = cfg->epochs;
         info.n = n;
         info.lr = opt.lr = nn__schedule_lr(cfg, e);
+        /* a schedule that grows (gamma > 1) can overflow */
+        if (!nn__real_ok(opt.lr, 0)) {
+            r = NN_ERR_NONFINITE;
+            break;
+        }
         if (cfg->shuffle) nn_rng_permutation(&net->rng, idx, n);
         for (size_t start = 0; start < n && !stop; start += B) {
             const size_t b = NN__MIN(B, n - start);
@@ -2481,17 +2886,20 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
             stepped = fused ? nn__sgd_fused(net, cfg->loss, by, &opt,
                                             start + 1 < n && !cfg->on_batch
                                                 ? x + idx[start + 1] * n_in
-                                                : NULL)
+                                                : NULL,
+                                            &wnorm)
                             : 0;
             ahead = stepped == 2;
-            if (!stepped) {
+            if (!stepped) { /* the separate calls; the targets were checked */
                 if (fused) (void)nn__forward_work(net, b, 0); /* z was dz */
                 nn_zero_grad(net);
-                (void)nn_backward(net, cfg->loss, by, NULL);
+                nn__loss_dz(net, cfg->loss, by, nn__scratch(net, 0));
+                nn__backprop(net, 1, NULL);
                 if (cfg->clip_norm > 0)
-                    (void)nn_clip_grad_norm(net, cfg->clip_norm);
-                r = nn_step(net, &opt); /* refuses a non-finite gradient */
+                    r = nn_clip_grad_norm(net, cfg->clip_norm, NULL);
+                if (r == NN_OK) r = nn_step(net, &opt); /* checks the step */
                 if (r != NN_OK) break;
+                if (fused) wnorm = nn__wnorm(net);
             }
             sum += batch_sum;
             count += batch_count;
@@ -2499,7 +2907,11 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
             info.train_loss = count > 0 ? sum / count : 0;
             if (cfg->on_batch) {
                 info.seconds = NN_SECONDS() - t0;
-                stop = cfg->on_batch(&info, cfg->user) != 0;
+                if (cfg->on_batch(&info, cfg->user) != 0) {
+                    stop = 1;
+                    why = NN_STOP_CALLBACK;
+                }
+                if (fused) wnorm = nn__wnorm(net); /* it may set weights */
             }
         }
         if (r != NN_OK || stop) break;
@@ -2507,28 +2919,43 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
             double vsum = 0, vcount = 0;
             size_t correct = 0;
             /* batches of at most B rows: the workspace holds them */
-            (void)nn__eval(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n,
-                           &vsum, &vcount, &correct, NULL, NULL);
+            r = nn__eval(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n,
+                         &vsum, &vcount, &correct, NULL, NULL);
+            if (r != NN_OK) break;
             info.has_val = 1;
             info.val_loss = vcount > 0 ? vsum / vcount : 0;
-            info.val_accuracy = (double)correct / (double)cfg->val_n;
+            info.val_accuracy = nn__has_classes(net)
+                                    ? (double)correct / (double)cfg->val_n
+                                    : nan("");
         }
-        value = info.has_val ? info.val_loss : info.train_loss;
+        epochs_done = e + 1;
+        value = last_value = info.has_val ? info.val_loss : info.train_loss;
         if (cfg->patience) {
             if (value < best_value) {
                 best_value = value;
+                best_epoch = e + 1;
                 since_best = 0;
                 have_best = 1;
                 memcpy(best, net->params, net->n_params * sizeof *best);
             } else if (++since_best >= cfg->patience) {
                 stop = 1;
+                why = NN_STOP_EARLY;
             }
         }
         info.seconds = NN_SECONDS() - t0;
-        if (cfg->on_epoch && cfg->on_epoch(&info, cfg->user) != 0) stop = 1;
+        if (cfg->on_epoch && cfg->on_epoch(&info, cfg->user) != 0 && !stop) {
+            stop = 1;
+            why = NN_STOP_CALLBACK;
+        }
     }
     if (r == NN_OK && have_best)
         memcpy(net->params, best, net->n_params * sizeof *best);
+    if (report) {
+        report->stop = r != NN_OK ? NN_STOP_ERROR : why;
+        report->epochs = epochs_done;
+        report->best_epoch = r == NN_OK && have_best ? best_epoch : 0;
+        report->best_loss = have_best ? best_value : last_value;
+    }
     NN_FREE(by);
     NN_FREE(idx);
     return r;
@@ -2536,10 +2963,12 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
 
 /* ---- model files --------------------------------------------------------
    One writer serves nn_save, nn_save_mem and nn_save_size: it sends each
-   field byte by byte (little-endian, whatever the host) to a buffer, a
-   file or nowhere, and keeps the CRC-32 of everything it sent.  The
-   reader checks the whole model against the data's length and CRC before
-   nn_load_mem allocates anything. */
+   field byte by byte (little-endian, whatever the host) to a buffer or
+   nowhere, and keeps the CRC-32 of everything it sent; nn_save writes
+   that buffer to a file.  The reader checks the whole model against the
+   data's length and CRC before nn_load_mem allocates anything, and what
+   the values mean once they are in the new net, with the same check that
+   nn_save makes of the net it saves (nn__net_check). */
 
 /* CRC-32 as zlib and PNG compute it: polynomial 0xEDB88320 (reflected),
    starting from and finished with all ones; here a bit at a time. */
@@ -2561,21 +2990,14 @@ static const unsigned char nn__magic[8] = {0x89, 'N', 'N', 'H',
 #define NN__HEADER_BYTES 40u /* magic to the generator */
 
 typedef struct nn__writer {
-    unsigned char *buf; /* memory target, or NULL */
-#ifndef NN_NO_STDIO
-    FILE *file;         /* file target, or NULL */
-#endif
+    unsigned char *buf; /* memory target, or NULL to count only */
     size_t pos;         /* bytes sent so far */
     uint32_t crc;       /* of those bytes */
-    int failed;         /* a write to the file failed */
 } nn__writer;
 
 static void nn__put(nn__writer *w, const unsigned char *p, size_t n) {
     w->crc = nn__crc32(w->crc, p, n);
     if (w->buf) memcpy(w->buf + w->pos, p, n);
-#ifndef NN_NO_STDIO
-    if (w->file && fwrite(p, 1, n, w->file) != n) w->failed = 1;
-#endif
     w->pos += n;
 }
 
@@ -2609,6 +3031,30 @@ static void nn__put_reals(nn__writer *w, const nn_real *v, size_t n) {
 
 static int nn__has_opt_state(const nn_net *net) {
     return net->opt_m != NULL && net->opt_t > 0;
+}
+
+/* What a saved net must hold for the next call not to turn it into NaN,
+   the rules of the model-file comment: NN_ERR_NONFINITE for a NaN or an
+   infinity, NN_ERR_INVALID for a negative v or class weight, class
+   weights on an output that is not softmax, or a step count past
+   NN__MAX_STEPS.  nn_save refuses such a net and nn_load such a file. */
+static nn_result nn__net_check(const nn_net *net) {
+    const size_t P = net->n_params, K = net->sizes[net->n_layers];
+    if (!nn__all_finite(net->params, P)) return NN_ERR_NONFINITE;
+    if (net->weighted) {
+        if (!nn__all_finite(net->class_weights, K)) return NN_ERR_NONFINITE;
+        if (net->acts[net->n_layers - 1] != NN_ACT_SOFTMAX)
+            return NN_ERR_INVALID;
+        for (size_t o = 0; o < K; o++)
+            if (net->class_weights[o] < 0) return NN_ERR_INVALID;
+    }
+    if (nn__has_opt_state(net)) {
+        if (!nn__all_finite(net->opt_m, 2 * P)) return NN_ERR_NONFINITE;
+        if (net->opt_t > NN__MAX_STEPS) return NN_ERR_INVALID;
+        for (size_t k = 0; k < P; k++)
+            if (net->opt_v[k] < 0) return NN_ERR_INVALID;
+    }
+    return NN_OK;
 }
 
 /* The whole model, in the order the format lists. */
@@ -2649,8 +3095,11 @@ NNDEF size_t nn_save_size(const nn_net *net) {
 
 NNDEF nn_result nn_save_mem(const nn_net *net, void *buf, size_t cap) {
     nn__writer w;
-    NN_ASSERT(net && (buf || cap == 0));
-    if (cap < nn_save_size(net)) return NN_ERR_INVALID;
+    nn_result r;
+    NN_ASSERT(net);
+    if (!buf || cap < nn_save_size(net)) return NN_ERR_INVALID;
+    r = nn__net_check(net);
+    if (r != NN_OK) return r;
     memset(&w, 0, sizeof w);
     w.buf = (unsigned char *)buf;
     nn__write_model(&w, net);
@@ -2660,6 +3109,7 @@ NNDEF nn_result nn_save_mem(const nn_net *net, void *buf, size_t cap) {
 /* What the reader learns from the header, before anything is allocated. */
 typedef struct nn__model_info {
     size_t real_size, n_layers, n_params, n_out;
+    size_t length; /* of the whole model, CRC included */
     uint32_t flags;
     const unsigned char *sizes, *acts, *params, *class_weights, *opt;
 } nn__model_info;
@@ -2688,27 +3138,27 @@ static nn_real nn__get_real(const unsigned char *p, size_t real_size) {
     }
 }
 
-/* 1 when the n reals at p are finite in this build (a double too large
-   for a float is not), and >= 0 when nonneg is set */
-static int nn__reals_ok(const unsigned char *p, size_t n, size_t real_size,
-                        int nonneg) {
-    for (size_t k = 0; k < n; k++) {
-        const nn_real v = nn__get_real(p + k * real_size, real_size);
-        if (!nn__finite((double)v) || (nonneg && v < 0)) return 0;
-    }
-    return 1;
-}
-
-/* Checks a model of len bytes at p, field by field and bound by bound,
-   and says where its parts are.  Allocates nothing. */
-static nn_result nn__check_model(const unsigned char *p, size_t len,
-                                 nn__model_info *m) {
-    size_t need, count, L, opt_bytes = 0, at_params, at_weights, at_opt;
-    if (memcmp(p, nn__magic, len < 8 ? len : 8) != 0) return NN_ERR_NOT_MODEL;
-    if (len < 12) return NN_ERR_TRUNCATED;
+/* The layout of a model from its first `avail` bytes at p: checks the
+   header, the sizes and the activations field by field and puts the
+   model's whole length in m->length.  When avail is too short to tell,
+   it returns NN_ERR_TRUNCATED with the number of bytes it needs to go on
+   in *need (SIZE_MAX when no data can hold them): nn_load reads that many
+   and asks again.  whole says the data ends there: then a model too long
+   for it is NN_ERR_TRUNCATED before any size is looked at, as it always
+   was; nn_load, which reads a prefix, gets each size checked as soon as
+   it has it, so that a bad one is refused before more is read.
+   Allocates nothing and reads nothing past the activations. */
+static nn_result nn__model_layout(const unsigned char *p, size_t avail,
+                                  int whole, nn__model_info *m,
+                                  size_t *need) {
+    size_t head, count, L, at, i;
+    *need = NN__HEADER_BYTES;
+    if (memcmp(p, nn__magic, avail < 8 ? avail : 8) != 0)
+        return NN_ERR_NOT_MODEL;
+    if (avail < 12) return NN_ERR_TRUNCATED;
     if (nn__get_u32(p + 8) > NN__FORMAT_VERSION) return NN_ERR_VERSION;
     if (nn__get_u32(p + 8) == 0) return NN_ERR_UNSUPPORTED;
-    if (len < NN__HEADER_BYTES) return NN_ERR_TRUNCATED;
+    if (avail < NN__HEADER_BYTES) return NN_ERR_TRUNCATED;
     m->real_size = nn__get_u32(p + 12);
     m->flags = nn__get_u32(p + 16);
     if ((m->real_size != 4 && m->real_size != 8) ||
@@ -2716,26 +3166,37 @@ static nn_result nn__check_model(const unsigned char *p, size_t len,
         nn__get_u32(p + 20) == 0)
         return NN_ERR_UNSUPPORTED;
     L = m->n_layers = (size_t)nn__get_u32(p + 20);
-    /* sizes and activations must fit in the data before they are read */
-    if (!nn__add(L, 1, &need) || !nn__mul(need, 8, &need) ||
-        !nn__add(need, NN__HEADER_BYTES, &need) ||
-        !nn__mul(L, 4, &count) || !nn__add(need, count, &need) || len < need)
+    /* the sizes and activations: 12 L + 8 bytes after the header */
+    if (!nn__add(L, 1, &head) || !nn__mul(head, 8, &head) ||
+        !nn__add(head, NN__HEADER_BYTES, &head) || !nn__mul(L, 4, &count) ||
+        !nn__add(head, count, &head)) {
+        *need = (size_t)-1;
         return NN_ERR_TRUNCATED;
+    }
     m->sizes = p + NN__HEADER_BYTES;
     m->acts = m->sizes + 8 * (L + 1);
     m->n_params = 0;
-    for (size_t i = 0; i <= L; i++) {
+    if (whole && avail < head) return NN_ERR_TRUNCATED;
+    for (i = 0; i <= L && NN__HEADER_BYTES + 8 * (i + 1) <= avail; i++) {
         const uint64_t n = nn__get_u64(m->sizes + 8 * i);
         if (n == 0) return NN_ERR_UNSUPPORTED;
         /* a size beyond size_t, or a parameter count that overflows, is
-           more than len bytes can hold */
-        if (n > (uint64_t)(size_t)-1) return NN_ERR_TRUNCATED;
+           more than any data can hold */
+        if (n > (uint64_t)(size_t)-1) break;
         if (i > 0) {
             const size_t n_in = (size_t)nn__get_u64(m->sizes + 8 * (i - 1));
             if (!nn__add(n_in, 1, &count) || !nn__mul(count, (size_t)n, &count) ||
                 !nn__add(m->n_params, count, &m->n_params))
-                return NN_ERR_TRUNCATED;
+                break;
         }
+    }
+    if (i <= L && NN__HEADER_BYTES + 8 * (i + 1) <= avail) {
+        *need = (size_t)-1;
+        return NN_ERR_TRUNCATED;
+    }
+    if (avail < head) {
+        *need = head;
+        return NN_ERR_TRUNCATED;
     }
     m->n_out = (size_t)nn__get_u64(m->sizes + 8 * L);
     for (size_t l = 0; l < L; l++)
@@ -2744,38 +3205,43 @@ static nn_result nn__check_model(const unsigned char *p, size_t len,
     /* the rest: parameters, class weights, optimizer state, CRC; as
        offsets, since a pointer may only be formed once it lies in the
        data */
-    at_params = need;
-    if (!nn__mul(m->n_params, m->real_size, &count) ||
-        !nn__add(need, count, &need))
-        return NN_ERR_TRUNCATED;
-    at_weights = need;
+    at = head;
+    if (!nn__mul(m->n_params, m->real_size, &count) || !nn__add(at, count, &at))
+        goto too_long;
     if (m->flags & NN__FLAG_CLASS_WEIGHTS)
-        if (!nn__mul(m->n_out, m->real_size, &count) ||
-            !nn__add(need, count, &need))
-            return NN_ERR_TRUNCATED;
-    at_opt = need;
+        if (!nn__mul(m->n_out, m->real_size, &count) || !nn__add(at, count, &at))
+            goto too_long;
     if (m->flags & NN__FLAG_OPTIMIZER)
-        if (!nn__mul(m->n_params, 2 * m->real_size, &opt_bytes) ||
-            !nn__add(opt_bytes, 16, &opt_bytes) ||
-            !nn__add(need, opt_bytes, &need))
-            return NN_ERR_TRUNCATED;
-    if (!nn__add(need, 4, &need) || len < need) return NN_ERR_TRUNCATED;
-    if (len > need) return NN_ERR_TRAILING;
-    m->params = p + at_params;
-    m->class_weights = p + at_weights;
-    m->opt = p + at_opt;
-    if (nn__crc32(0, p, need - 4) != nn__get_u32(p + need - 4))
+        if (!nn__mul(m->n_params, 2 * m->real_size, &count) ||
+            !nn__add(count, 16, &count) || !nn__add(at, count, &at))
+            goto too_long;
+    if (!nn__add(at, 4, &at)) goto too_long;
+    m->length = *need = at;
+    return NN_OK;
+too_long:
+    *need = (size_t)-1;
+    return NN_ERR_TRUNCATED;
+}
+
+/* Checks a model of len bytes at p, field by field and bound by bound,
+   and says where its parts are.  Allocates nothing. */
+static nn_result nn__check_model(const unsigned char *p, size_t len,
+                                 nn__model_info *m) {
+    size_t need, at;
+    nn_result r = nn__model_layout(p, len, 1, m, &need);
+    if (r != NN_OK) return r;
+    if (len < m->length) return NN_ERR_TRUNCATED;
+    if (len > m->length) return NN_ERR_TRAILING;
+    if (nn__crc32(0, p, m->length - 4) != nn__get_u32(p + m->length - 4))
         return NN_ERR_CORRUPT;
-    /* intact; now what the values mean */
-    if (!nn__reals_ok(m->params, m->n_params, m->real_size, 0))
-        return NN_ERR_UNSUPPORTED;
-    if ((m->flags & NN__FLAG_CLASS_WEIGHTS) &&
-        !nn__reals_ok(m->class_weights, m->n_out, m->real_size, 1))
-        return NN_ERR_UNSUPPORTED;
+    at = NN__HEADER_BYTES + 12 * m->n_layers + 8;
+    m->params = p + at;
+    m->class_weights = m->params + m->n_params * m->real_size;
+    m->opt = m->class_weights +
+             (m->flags & NN__FLAG_CLASS_WEIGHTS ? m->n_out * m->real_size : 0);
     if ((m->flags & NN__FLAG_OPTIMIZER) &&
         (nn__get_u32(m->opt) >= (uint32_t)NN_OPT_COUNT ||
-         nn__get_u32(m->opt + 4) != 0 || nn__get_u64(m->opt + 8) == 0 ||
-         !nn__reals_ok(m->opt + 16, 2 * m->n_params, m->real_size, 0)))
+         nn__get_u32(m->opt + 4) != 0 || nn__get_u64(m->opt + 8) == 0))
         return NN_ERR_UNSUPPORTED;
     return NN_OK;
 }
@@ -2787,8 +3253,8 @@ NNDEF nn_net *nn_load_mem(const void *buf, size_t len, nn_result *err) {
     nn_net *net = NULL;
     size_t *sizes;
     nn_act *acts;
-    NN_ASSERT(buf || len == 0);
-    r = len == 0 ? NN_ERR_TRUNCATED : nn__check_model(p, len, &m);
+    r = !buf ? NN_ERR_INVALID
+             : len == 0 ? NN_ERR_TRUNCATED : nn__check_model(p, len, &m);
     if (r != NN_OK) goto done;
     /* sized by L, which the check bounded by len */
     sizes = (size_t *)NN_MALLOC((m.n_layers + 1) * sizeof *sizes +
@@ -2802,7 +3268,7 @@ NNDEF nn_net *nn_load_mem(const void *buf, size_t len, nn_result *err) {
         sizes[i] = (size_t)nn__get_u64(m.sizes + 8 * i);
     for (size_t l = 0; l < m.n_layers; l++)
         acts[l] = (nn_act)nn__get_u32(m.acts + 4 * l);
-    net = nn_create(m.n_layers, sizes, acts, 0);
+    net = nn_create(m.n_layers, sizes, acts, 0, NULL);
     NN_FREE(sizes);
     if (!net || ((m.flags & NN__FLAG_OPTIMIZER) && nn__opt_alloc(net) != NN_OK)) {
         nn_destroy(net);
@@ -2827,33 +3293,119 @@ NNDEF nn_net *nn_load_mem(const void *buf, size_t len, nn_result *err) {
         for (size_t k = 0; k < 2 * m.n_params; k++)
             net->opt_m[k] = nn__get_real(mv + k * m.real_size, m.real_size);
     }
+    /* intact; now what the values mean (a double too large for a float
+       is infinite here) */
+    if (nn__net_check(net) != NN_OK) {
+        nn_destroy(net);
+        net = NULL;
+        r = NN_ERR_UNSUPPORTED;
+    }
 done:
     if (err) *err = r;
     return net;
 }
 
 #ifndef NN_NO_STDIO
-NNDEF nn_result nn_save(const nn_net *net, const char *path) {
-    const size_t n = path ? strlen(path) : 0;
-    nn__writer w;
-    char *tmp;
-    int ok;
-    NN_ASSERT(net && path);
-    tmp = (char *)NN_MALLOC(n + 5);
-    if (!tmp) return NN_ERR_NOMEM;
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp", 5);
-    memset(&w, 0, sizeof w);
-    w.file = fopen(tmp, "wb");
-    if (!w.file) {
+#ifdef NN__POSIX
+/* path's directory with its last slash ("dir/"; "" for none) and then
+   the 24 characters of a random temporary name, into a new string */
+static char *nn__temp_name(const char *path, nn_rng *rng) {
+    const char *slash = strrchr(path, '/');
+    const size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    char *tmp = (char *)NN_MALLOC(dir + 25);
+    if (!tmp) return NULL;
+    memcpy(tmp, path, dir);
+    memcpy(tmp + dir, ".nn-", 4);
+    for (int i = 0; i < 16; i++)
+        tmp[dir + 4 + (size_t)i] = "0123456789abcdef"[nn_rng_u32(rng) >> 28];
+    memcpy(tmp + dir + 20, ".tmp", 5);
+    return tmp;
+}
+
+/* fsyncs the directory that holds path */
+static void nn__sync_dir(const char *path, char *tmp) {
+    const char *slash = strrchr(path, '/');
+    const size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+    int fd;
+    memcpy(tmp, path, dir);
+    memcpy(tmp + dir, ".", 2);
+    fd = open(tmp, O_RDONLY);
+    if (fd < 0) return;
+    (void)fsync(fd); /* best effort: the model is in place already */
+    (void)close(fd);
+}
+
+/* The size bytes at data to path, through a temporary file, as nn_save's
+   comment tells */
+static nn_result nn__write_file(const char *path, const unsigned char *data,
+                                size_t size) {
+    struct stat st;
+    int have = 0, fd = -1, ok;
+    mode_t mode = 0666;
+    char *tmp = NULL;
+    nn_rng rng;
+    size_t done = 0;
+    if (stat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode)) return NN_ERR_IO;
+        have = 1;
+        mode = st.st_mode & 0777;
+    } else if (errno != ENOENT) {
+        return NN_ERR_IO;
+    }
+    /* a name no other save picks: the generator seeded from the process,
+       the time and an address of this call */
+    nn_rng_seed(&rng, (uint64_t)getpid() ^ (uint64_t)time(NULL) << 20 ^
+                          (uint64_t)clock() << 40 ^ (uint64_t)(uintptr_t)&st);
+    for (int tries = 0; tries < 64 && fd < 0; tries++) {
+        NN_FREE(tmp);
+        tmp = nn__temp_name(path, &rng);
+        if (!tmp) return NN_ERR_NOMEM;
+        /* O_EXCL: fails on anything already there, a link included */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, have ? 0600 : 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
         NN_FREE(tmp);
         return NN_ERR_IO;
     }
-    nn__write_model(&w, net);
+    ok = 1;
+    while (ok && done < size) {
+        const ssize_t wrote = write(fd, data + done, size - done);
+        if (wrote > 0)
+            done += (size_t)wrote;
+        else if (!(wrote < 0 && errno == EINTR))
+            ok = 0;
+    }
+    ok = ok && (!have || fchmod(fd, mode) == 0) && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok)
+        (void)remove(tmp);
+    else
+        nn__sync_dir(path, tmp);
+    NN_FREE(tmp);
+    return ok ? NN_OK : NN_ERR_IO;
+}
+#else
+/* The size bytes at data to path + ".tmp", renamed over path */
+static nn_result nn__write_file(const char *path, const unsigned char *data,
+                                size_t size) {
+    const size_t n = strlen(path);
+    char *tmp = (char *)NN_MALLOC(n + 5);
+    FILE *f;
+    int ok;
+    if (!tmp) return NN_ERR_NOMEM;
+    memcpy(tmp, path, n);
+    memcpy(tmp + n, ".tmp", 5);
+    f = fopen(tmp, "wb");
+    if (!f) {
+        NN_FREE(tmp);
+        return NN_ERR_IO;
+    }
     /* fflush hands the bytes to the system; fclose reports what it
        could not write */
-    ok = !w.failed && fflush(w.file) == 0;
-    ok = fclose(w.file) == 0 && ok;
+    ok = fwrite(data, 1, size, f) == size && fflush(f) == 0;
+    ok = fclose(f) == 0 && ok;
     /* C's rename replaces an existing file atomically on POSIX; Windows
        refuses to, so there the old file goes first (not atomic, but the
        new model is kept in the temporary file if the rename fails) */
@@ -2868,39 +3420,80 @@ NNDEF nn_result nn_save(const nn_net *net, const char *path) {
     NN_FREE(tmp);
     return ok ? NN_OK : NN_ERR_IO;
 }
+#endif
+
+NNDEF nn_result nn_save(const nn_net *net, const char *path) {
+    nn_result r;
+    size_t size;
+    unsigned char *data;
+    NN_ASSERT(net);
+    if (!path || !*path) return NN_ERR_INVALID;
+    size = nn_save_size(net);
+    data = (unsigned char *)NN_MALLOC(size);
+    if (!data) return NN_ERR_NOMEM;
+    r = nn_save_mem(net, data, size); /* refuses what nn_load would */
+    if (r == NN_OK) r = nn__write_file(path, data, size);
+    NN_FREE(data);
+    return r;
+}
+
+/* buf (*cap bytes, *got of them read from f) grown to hold want bytes and
+   filled from f as far as it goes: 0 when memory runs out (*buf freed) */
+static int nn__read_more(FILE *f, unsigned char **buf, size_t *cap,
+                         size_t *got, size_t want) {
+    if (want > *cap) {
+        unsigned char *more = (unsigned char *)NN_MALLOC(want);
+        if (!more) {
+            NN_FREE(*buf);
+            *buf = NULL;
+            return 0;
+        }
+        if (*got) memcpy(more, *buf, *got); /* *buf may be NULL then */
+        NN_FREE(*buf);
+        *buf = more;
+        *cap = want;
+    }
+    *got += fread(*buf + *got, 1, want - *got, f);
+    return 1;
+}
 
 NNDEF nn_net *nn_load(const char *path, nn_result *err) {
-    unsigned char head[8], *data = NULL;
+    unsigned char *data = NULL;
     nn_net *net = NULL;
     nn_result r = NN_ERR_IO;
-    size_t got;
-    long size;
-    FILE *f;
-    NN_ASSERT(path);
-    f = fopen(path, "rb");
+    nn__model_info m;
+    size_t cap = 0, got = 0, need = 8;
+    FILE *f = path ? fopen(path, "rb") : NULL;
     if (!f) goto done;
-    /* anything but a model is turned away after 8 bytes; a directory
-       opens on some systems, but reading it fails */
-    got = fread(head, 1, 8, f);
-    if (ferror(f)) goto done;
-    if (memcmp(head, nn__magic, got) != 0) {
-        r = NN_ERR_NOT_MODEL;
+    /* the magic, then the header, then as far as the sizes say, each
+       step at most doubling what has been read: no file can make this
+       allocate more than twice its model's real length */
+    for (;;) {
+        const size_t want = got == 0 ? need : NN__MIN(need, 2 * got);
+        if (!nn__read_more(f, &data, &cap, &got, want)) {
+            r = NN_ERR_NOMEM;
+            goto done;
+        }
+        if (ferror(f)) goto done;
+        r = nn__model_layout(data, got, 0, &m, &need);
+        if (r == NN_OK && got >= m.length) break;
+        if (r != NN_OK && (r != NN_ERR_TRUNCATED || need == (size_t)-1))
+            goto done;
+        if (got < want) { /* the file ended */
+            r = NN_ERR_TRUNCATED;
+            goto done;
+        }
+    }
+    /* a directory opens on some systems, but reading it fails */
+    if (fgetc(f) != EOF) {
+        r = NN_ERR_TRAILING;
         goto done;
     }
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0)
-        goto done;
-    if (size == 0 || (unsigned long)size > (size_t)-1) {
-        r = size == 0 ? NN_ERR_TRUNCATED : NN_ERR_NOMEM;
+    if (ferror(f)) {
+        r = NN_ERR_IO;
         goto done;
     }
-    data = (unsigned char *)NN_MALLOC((size_t)size);
-    if (!data) {
-        r = NN_ERR_NOMEM;
-        goto done;
-    }
-    if (fread(data, 1, (size_t)size, f) != (size_t)size) goto done;
-    net = nn_load_mem(data, (size_t)size, &r);
+    net = nn_load_mem(data, got, &r);
 done:
     if (f) fclose(f);
     NN_FREE(data);

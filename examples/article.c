@@ -40,7 +40,7 @@ int main(void) {
     const nn_real lr = NN_R(0.1);
     static nn_real X[N_SAMPLES * N_IN], y_true[N_SAMPLES];
     static nn_real X_test[N_SAMPLES * N_IN], y_test[N_SAMPLES];
-    nn_real loss = 0;
+    double loss = 0;
     double test_accuracy = 0;
     nn_rng rng;
     nn_net *net;
@@ -58,27 +58,26 @@ int main(void) {
         *ys = xs[0] + xs[1] - xs[2] > 0 ? 1 : 0;
     }
 
-    net = nn_create(2, sizes, acts, 1);
+    net = nn_create(2, sizes, acts, 1, NULL);
     if (!net) return 1;
     for (int epoch = 0; epoch < 1000; epoch++) {
         /* forward: h1 = sigmoid(X.W1^T + b1), y_pred = sigmoid(h1.W2^T + b2) */
         if (!nn_forward(net, X, N_SAMPLES)) return 1;
         /* loss: mean((y_pred - y_true)^2) */
-        nn_compute_loss(net, NN_LOSS_MSE, y_true, &loss);
+        if (nn_compute_loss(net, NN_LOSS_MSE, y_true, &loss) != NN_OK) return 1;
         /* backward: dLoss/dW2, db2, dW1, db1 by the chain rule */
         nn_zero_grad(net);
-        nn_backward(net, NN_LOSS_MSE, y_true, NULL);
+        if (nn_backward(net, NN_LOSS_MSE, y_true, NULL) != NN_OK) return 1;
         /* gradient descent: w -= 0.1 * dLoss/dw, for all four arrays */
-        nn_sgd_step(net, lr);
-        if (epoch % 100 == 0) printf("epoch %4d  loss %.4f\n", epoch, (double)loss);
+        if (nn_sgd_step(net, lr) != NN_OK) return 1;
+        if (epoch % 100 == 0) printf("epoch %4d  loss %.4f\n", epoch, loss);
     }
 
     /* predict with the whole net */
     y_pred = nn_forward(net, X, N_SAMPLES);
-    if (!y_pred) return 1;
-    nn_compute_loss(net, NN_LOSS_MSE, y_true, &loss);
+    if (!y_pred || nn_compute_loss(net, NN_LOSS_MSE, y_true, &loss) != NN_OK) return 1;
     for (int s = 0; s < N_SAMPLES; s++) correct += (y_pred[s] > NN_R(0.5)) == (y_true[s] > 0);
-    printf("after 1000 epochs: loss %.4f, %d of %d samples right\n", (double)loss, correct,
+    printf("after 1000 epochs: loss %.4f, %d of %d samples right\n", loss, correct,
            N_SAMPLES);
     /* the unseen samples: a single output counts as class 1 above 0.5 */
     if (nn_evaluate(net, NN_LOSS_MSE, X_test, y_test, N_SAMPLES, NULL, &test_accuracy) != NN_OK)

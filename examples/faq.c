@@ -50,7 +50,7 @@ static int learning_rate(void) {
     }
     printf("1. learning rate: plain SGD, 50 epochs, batches of 20\n");
     for (size_t k = 0; k < sizeof rates / sizeof *rates; k++) {
-        nn_net *net = nn_create(2, sizes, acts, 7);
+        nn_net *net = nn_create(2, sizes, acts, 7, NULL);
         nn_train_config cfg = nn_train_defaults(NN_LOSS_BINARY_CROSS_ENTROPY);
         double loss, acc;
         nn_result r;
@@ -58,7 +58,7 @@ static int learning_rate(void) {
         cfg.opt = nn_opt_sgd(rates[k]);
         cfg.epochs = 50;
         cfg.batch_size = 20;
-        r = nn_train(net, &cfg, x, y, N);
+        r = nn_train(net, &cfg, x, y, N, NULL);
         if (r == NN_ERR_NONFINITE) {
             printf("   lr %-6g  diverged: the loss overflowed and nn_train stopped\n", rates[k]);
         } else if (r != NN_OK ||
@@ -92,14 +92,14 @@ static int nonlinearity(void) {
     printf("\n2. nonlinearity: XOR, 2-8-1, Adam lr 0.05, 1000 epochs\n");
     for (size_t k = 0; k < 2; k++) {
         const nn_act acts[] = {hidden[k], NN_ACT_SIGMOID};
-        nn_net *net = nn_create(2, sizes, acts, 3);
+        nn_net *net = nn_create(2, sizes, acts, 3, NULL);
         nn_train_config cfg = nn_train_defaults(NN_LOSS_BINARY_CROSS_ENTROPY);
         double loss, acc;
         if (!net) return 0;
         cfg.opt.lr = 0.05;
         cfg.epochs = 1000;
         cfg.batch_size = 4;
-        if (nn_train(net, &cfg, x, y, 4) != NN_OK ||
+        if (nn_train(net, &cfg, x, y, 4, NULL) != NN_OK ||
             nn_evaluate(net, NN_LOSS_BINARY_CROSS_ENTROPY, x, y, 4, &loss, &acc) != NN_OK) {
             nn_destroy(net);
             return 0;
@@ -138,7 +138,7 @@ static int overfitting(void) {
     printf("\n3. overfitting: 16 noisy points of sin(pi x), 1-64-64-1 tanh, "
            "3000 full-batch epochs\n");
     for (size_t k = 0; k < 3; k++) {
-        nn_net *net = nn_create(3, sizes, acts, 11);
+        nn_net *net = nn_create(3, sizes, acts, 11, NULL);
         nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
         double train, val;
         if (!net) return 0;
@@ -150,7 +150,7 @@ static int overfitting(void) {
         cfg.val_y = vy;
         cfg.val_n = N_VAL;
         if (k == 2) cfg.patience = 200;
-        if (nn_train(net, &cfg, x, y, N) != NN_OK ||
+        if (nn_train(net, &cfg, x, y, N, NULL) != NN_OK ||
             nn_evaluate(net, NN_LOSS_MSE, x, y, N, &train, NULL) != NN_OK ||
             nn_evaluate(net, NN_LOSS_MSE, vx, vy, N_VAL, &val, NULL) != NN_OK) {
             nn_destroy(net);
@@ -193,7 +193,7 @@ static int imbalance(void) {
     printf("\n4. imbalanced data: %zu points of class 0, %zu of class 1; "
            "2-16-2, Adam, 50 epochs\n", count[0], count[1]);
     for (int weighted = 0; weighted < 2; weighted++) {
-        nn_net *net = nn_create(2, sizes, acts, 13);
+        nn_net *net = nn_create(2, sizes, acts, 13, NULL);
         nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
         size_t m[4];
         double acc;
@@ -202,7 +202,7 @@ static int imbalance(void) {
         cfg.opt.lr = 0.01;
         cfg.epochs = 50;
         if ((weighted && nn_set_class_weights(net, weights) != NN_OK) ||
-            nn_train(net, &cfg, x, y, N) != NN_OK ||
+            nn_train(net, &cfg, x, y, N, NULL) != NN_OK ||
             nn_confusion_matrix(net, tx, ty, N, m) != NN_OK) {
             nn_destroy(net);
             return 0;

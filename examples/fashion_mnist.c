@@ -230,7 +230,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     printf("%zu training images (%zu of them for validation), %zu test images\n", n, n_val, tn);
-    net = nn_create(3, sizes, acts, 42);
+    net = nn_create(3, sizes, acts, 42, NULL);
     if (!net) goto done;
     cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY); /* Adam, lr 1e-3 */
     cfg.batch_size = 64;
@@ -247,7 +247,7 @@ int main(int argc, char **argv) {
     cfg.on_batch = on_batch;
     cfg.on_epoch = on_epoch;
     cfg.user = &prog;
-    if (nn_train(net, &cfg, x, y, n - n_val) != NN_OK ||
+    if (nn_train(net, &cfg, x, y, n - n_val, NULL) != NN_OK ||
         nn_confusion_matrix(net, tx, ty, tn, counts) != NN_OK ||
         nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, tx, ty, tn, NULL, &acc) != NN_OK) {
         fprintf(stderr, "fashion_mnist: training failed\n");

@@ -148,14 +148,14 @@ int main(int argc, char **argv) {
                 x_test[s * N_FEAT + j] = (nn_real)(((double)x_test[s * N_FEAT + j] - mean[j]) / sd[j]);
         }
 
-    net = nn_create(2, sizes, acts, 42);
+    net = nn_create(2, sizes, acts, 42, NULL);
     if (!net) return 1;
     cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY); /* Adam, batches of 32 */
     cfg.opt.lr = 0.01;
     cfg.epochs = 150;
     cfg.on_epoch = print_progress;
     printf("training on %zu flowers, testing on %zu\n", n_train, n_test);
-    if (nn_train(net, &cfg, x_train, y_train, n_train) != NN_OK ||
+    if (nn_train(net, &cfg, x_train, y_train, n_train, NULL) != NN_OK ||
         nn_confusion_matrix(net, x_test, y_test, n_test, counts) != NN_OK ||
         nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x_test, y_test, n_test, NULL, &acc) != NN_OK) {
         nn_destroy(net);

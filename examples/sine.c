@@ -20,8 +20,9 @@
 int main(void) {
     const size_t sizes[] = {1, 16, 1};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_LINEAR};
-    nn_real x[N_TRAIN], y[N_TRAIN], xt[N_TEST], yt[N_TEST], loss = 0;
-    nn_net *net = nn_create(2, sizes, acts, 7);
+    nn_real x[N_TRAIN], y[N_TRAIN], xt[N_TEST], yt[N_TEST];
+    double loss = 0;
+    nn_net *net = nn_create(2, sizes, acts, 7, NULL);
     const nn_real *p;
     if (!net) return 1;
     for (int s = 0; s < N_TRAIN; s++) {
@@ -35,13 +36,15 @@ int main(void) {
     for (int epoch = 0; epoch <= 20000; epoch++) {
         if (!nn_forward(net, x, N_TRAIN)) return 1;
         nn_zero_grad(net);
-        nn_backward(net, NN_LOSS_MSE, y, &loss);
-        nn_sgd_step(net, NN_R(0.03));
-        if (epoch % 4000 == 0) printf("epoch %5d  train MSE %.5f\n", epoch, (double)loss);
+        if (nn_backward(net, NN_LOSS_MSE, y, &loss) != NN_OK ||
+            nn_sgd_step(net, NN_R(0.03)) != NN_OK)
+            return 1;
+        if (epoch % 4000 == 0) printf("epoch %5d  train MSE %.5f\n", epoch, loss);
     }
-    if (!nn_forward(net, xt, N_TEST)) return 1;
-    nn_compute_loss(net, NN_LOSS_MSE, yt, &loss);
-    printf("test MSE %.5f on %d unseen points\n", (double)loss, N_TEST);
+    if (!nn_forward(net, xt, N_TEST) ||
+        nn_compute_loss(net, NN_LOSS_MSE, yt, &loss) != NN_OK)
+        return 1;
+    printf("test MSE %.5f on %d unseen points\n", loss, N_TEST);
     p = nn_forward(net, xt, N_TEST);
     for (int s = 0; s < N_TEST; s += 40)
         printf("sin(%+.2f) = %+.3f, net says %+.3f\n", (double)xt[s], (double)yt[s],

@@ -206,7 +206,7 @@ int main(int argc, char **argv) {
 
     make_spirals(x, y, 1);
     make_spirals(vx, vy, 2); /* same arms, other noise */
-    net = nn_create(3, sizes, acts, 42);
+    net = nn_create(3, sizes, acts, 42, NULL);
     if (!net) return 1;
     cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
     cfg.opt.lr = 0.01;
@@ -216,7 +216,7 @@ int main(int argc, char **argv) {
     cfg.val_n = N;
     cfg.on_epoch = record;
     cfg.user = &c;
-    if (nn_train(net, &cfg, x, y, N) != NN_OK ||
+    if (nn_train(net, &cfg, x, y, N, NULL) != NN_OK ||
         nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x, y, N, NULL, &train_acc) != NN_OK ||
         nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, vx, vy, N, NULL, &test_acc) != NN_OK)
         return 1;

@@ -42,7 +42,7 @@ int main(void) {
     double W2[2] = {0.40, 0.45}, b2[1] = {0.60};
     double z1[2], a1[2], z2[1], a2[1], L, da2[1], d2[1], dW2[2], da1[2], d1[2], dW1[4];
     nn_real xr[2] = {(nn_real)x[0], (nn_real)x[1]}, yr[1] = {(nn_real)y}, loss = 0;
-    nn_net *net = nn_create(2, sizes, acts, 1);
+    nn_net *net = nn_create(2, sizes, acts, 1, NULL);
     nn_real *p, *g;
     const nn_real *out;
     if (!net) return 1;

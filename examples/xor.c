@@ -17,17 +17,18 @@ int main(void) {
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SIGMOID};
     const nn_real x[] = {0, 0, 0, 1, 1, 0, 1, 1}; /* 4 samples, one a row */
     const nn_real y[] = {0, 1, 1, 0};
-    nn_net *net = nn_create(2, sizes, acts, 42); /* 42: the seed */
+    nn_net *net = nn_create(2, sizes, acts, 42, NULL); /* 42: the seed */
     const nn_real *p;
     int right = 0;
     if (!net) return 1;
     for (int epoch = 0; epoch <= 1000; epoch++) {
-        nn_real loss;
+        double loss;
         if (!nn_forward(net, x, 4)) return 1;
         nn_zero_grad(net);
-        nn_backward(net, NN_LOSS_BINARY_CROSS_ENTROPY, y, &loss);
-        nn_sgd_step(net, NN_R(0.5)); /* w -= 0.5 * dLoss/dw */
-        if (epoch % 250 == 0) printf("epoch %4d  loss %.4f\n", epoch, (double)loss);
+        if (nn_backward(net, NN_LOSS_BINARY_CROSS_ENTROPY, y, &loss) != NN_OK ||
+            nn_sgd_step(net, NN_R(0.5)) != NN_OK) /* w -= 0.5 * dLoss/dw */
+            return 1;
+        if (epoch % 250 == 0) printf("epoch %4d  loss %.4f\n", epoch, loss);
     }
     p = nn_forward(net, x, 4);
     for (int s = 0; s < 4; s++) {

@@ -117,7 +117,7 @@ static int run(const task *t, const nn_real *x, const nn_real *y, const nn_real 
     omp_set_num_threads(t->threads);
 #endif
     for (int r = 0; r < RUNS; r++) {
-        nn_net *net = nn_create(2, sizes, acts, 42);
+        nn_net *net = nn_create(2, sizes, acts, 42, NULL);
         nn_train_config cfg = nn_train_defaults(t->loss);
         double t0;
         cfg.opt = nn_opt_sgd(t->lr);
@@ -129,7 +129,7 @@ static int run(const task *t, const nn_real *x, const nn_real *y, const nn_real 
             return 0;
         }
         t0 = now();
-        if (nn_train(net, &cfg, x, y, N_TRAIN) != NN_OK) {
+        if (nn_train(net, &cfg, x, y, N_TRAIN, NULL) != NN_OK) {
             nn_destroy(net);
             return 0;
         }

@@ -9,7 +9,7 @@ int main(void) {
     const size_t sizes[] = {2, 3, 1};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_LINEAR};
     const nn_real x[] = {1, 2};
-    nn_net *net = nn_create(2, sizes, acts, 1);
+    nn_net *net = nn_create(2, sizes, acts, 1, NULL);
     CHECK(net != NULL);
     CHECK(nn_param_count(net) == 13);
     CHECK(nn_forward(net, x, 1) != NULL);

@@ -24,7 +24,7 @@ static int save(const char *base) {
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
     const nn_real w[N_OUT] = {1, 2, NN_R(0.5)};
     nn_real x[B * N_IN], y[B * N_OUT] = {0};
-    nn_net *net = nn_create(2, sizes, acts, 2026);
+    nn_net *net = nn_create(2, sizes, acts, 2026, NULL);
     nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
     char path[1100];
     const nn_real *p;
@@ -34,7 +34,7 @@ static int save(const char *base) {
     nn_set_class_weights(net, w);
     cfg.epochs = 5;
     cfg.batch_size = 2;
-    CHECK(nn_train(net, &cfg, x, y, B) == NN_OK);
+    CHECK(nn_train(net, &cfg, x, y, B, NULL) == NN_OK);
     snprintf(path, sizeof path, "%s.nn", base);
     CHECK(nn_save(net, path) == NN_OK);
     snprintf(path, sizeof path, "%s.txt", base);

@@ -17,7 +17,7 @@ int main(int argc, char **argv) {
     if (argc < 2) return 2;
     for (size_t shape = 0; shape < 3; shape++)
         for (int extra = 0; extra < 3; extra++) {
-            nn_net *net = nn_create(shape + 1, sizes[shape], acts[shape], 7 + shape);
+            nn_net *net = nn_create(shape + 1, sizes[shape], acts[shape], 7 + shape, NULL);
             char path[1024];
             if (!net) return 1;
             if (extra >= 1) nn_set_class_weights(net, w);

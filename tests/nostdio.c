@@ -15,7 +15,7 @@ static unsigned char buf[1024];
 int main(void) {
     const size_t sizes[] = {2, 3, 1};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SIGMOID};
-    nn_net *net = nn_create(2, sizes, acts, 1), *back;
+    nn_net *net = nn_create(2, sizes, acts, 1, NULL), *back;
     nn_result err;
     int ok;
     if (!net || nn_save_size(net) > sizeof buf) return 1;

@@ -61,7 +61,7 @@ int main(void) {
     static nn_real x[2 * M], y[2 * M];
     const size_t sizes[] = {2, 8, 2};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
-    nn_net *net = nn_create(2, sizes, acts, 1);
+    nn_net *net = nn_create(2, sizes, acts, 1, NULL);
     const nn_real *val_x = x, *val_y = y, *test_x = x, *test_y = y;
     size_t n = M, n_val = M, n_test = M;
     double loss = 1, accuracy = 0;

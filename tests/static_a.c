@@ -11,7 +11,7 @@ size_t static_b_param_count(void); /* from static_b.c */
 int main(void) {
     const size_t sizes[] = {4, 5, 2};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
-    nn_net *net = nn_create(2, sizes, acts, 1);
+    nn_net *net = nn_create(2, sizes, acts, 1, NULL);
     CHECK(net != NULL);
     CHECK(nn_param_count(net) == static_b_param_count());
     nn_destroy(net);

@@ -22,7 +22,7 @@ int main(void) {
 
     /* a full life cycle, counted */
     t_calls = 0;
-    net = nn_create(2, sizes, acts, 1);
+    net = nn_create(2, sizes, acts, 1, NULL);
     CHECK(net != NULL);
     CHECK(nn_forward(net, x, 2) != NULL);
     CHECK(nn_backward(net, NN_LOSS_CROSS_ENTROPY, y, NULL) == NN_OK);
@@ -36,7 +36,7 @@ int main(void) {
         const nn_real *out;
         t_calls = 0;
         t_fail_at = k;
-        net = nn_create(2, sizes, acts, 1);
+        net = nn_create(2, sizes, acts, 1, NULL);
         out = net ? nn_forward(net, x, 2) : NULL;
         CHECK(net != NULL || t_live == 0);
         if (net && !out) {
@@ -51,7 +51,7 @@ int main(void) {
     t_fail_at = -1;
 
     /* a failed reserve reports NN_ERR_NOMEM and keeps the old workspace */
-    net = nn_create(2, sizes, acts, 1);
+    net = nn_create(2, sizes, acts, 1, NULL);
     nn_forward(net, x, 2);
     t_calls = 0;
     t_fail_at = 0;
@@ -62,7 +62,7 @@ int main(void) {
     CHECK(t_live == 0);
 
     /* nn_gradcheck passes a workspace that cannot grow on as NN_ERR_NOMEM */
-    net = nn_create(2, sizes, acts, 1);
+    net = nn_create(2, sizes, acts, 1, NULL);
     t_calls = 0;
     t_fail_at = 0;
     CHECK(nn_gradcheck(net, NN_LOSS_CROSS_ENTROPY, x, y, 2, 0, NULL, NULL) ==
@@ -75,7 +75,7 @@ int main(void) {
     {
         nn_opt adam = nn_opt_adam(0.1);
         nn_real w0;
-        net = nn_create(2, sizes, acts, 1);
+        net = nn_create(2, sizes, acts, 1, NULL);
         w0 = nn_params(net)[0];
         nn_grads(net)[0] = 1;
         t_calls = 0;
@@ -100,21 +100,21 @@ int main(void) {
         cfg.epochs = 2;
         cfg.batch_size = 2;
         cfg.patience = 1;
-        net = nn_create(2, sizes, acts, 1);
+        net = nn_create(2, sizes, acts, 1, NULL);
         t_calls = 0;
-        CHECK(nn_train(net, &cfg, tx, ty, 3) == NN_OK);
+        CHECK(nn_train(net, &cfg, tx, ty, 3, NULL) == NN_OK);
         train_needed = t_calls;
         CHECK(train_needed == 4); /* workspace, optimizer state, 2 buffers */
         nn_destroy(net);
         for (long k = 0; k < train_needed; k++) {
-            net = nn_create(2, sizes, acts, 1);
+            net = nn_create(2, sizes, acts, 1, NULL);
             w0 = nn_params(net)[0];
             t_calls = 0;
             t_fail_at = k;
-            CHECK(nn_train(net, &cfg, tx, ty, 3) == NN_ERR_NOMEM);
+            CHECK(nn_train(net, &cfg, tx, ty, 3, NULL) == NN_ERR_NOMEM);
             CHECK(nn_params(net)[0] == w0);
             t_fail_at = -1;
-            CHECK(nn_train(net, &cfg, tx, ty, 3) == NN_OK);
+            CHECK(nn_train(net, &cfg, tx, ty, 3, NULL) == NN_OK);
             CHECK(nn_params(net)[0] != w0);
             nn_destroy(net);
             CHECK(t_live == 0);
@@ -126,7 +126,7 @@ int main(void) {
         size_t classes[2], counts[4];
         double loss = 0, acc = 0;
         for (int fn = 0; fn < 3; fn++) {
-            net = nn_create(2, sizes, acts, 1);
+            net = nn_create(2, sizes, acts, 1, NULL);
             t_calls = 0;
             t_fail_at = 0;
             CHECK((fn == 0   ? nn_classify(net, x, 2, classes)
@@ -149,7 +149,7 @@ int main(void) {
         long load_needed, file_needed;
         nn_result err;
         nn_opt adam = nn_opt_adam(0.1);
-        net = nn_create(2, sizes, acts, 1);
+        net = nn_create(2, sizes, acts, 1, NULL);
         nn_grads(net)[0] = 1;
         nn_step(net, &adam); /* a model with optimizer state */
         len = nn_save_size(net);
@@ -170,7 +170,9 @@ int main(void) {
         t_calls = 0;
         nn_destroy(nn_load(path, &err));
         file_needed = t_calls;
-        CHECK(file_needed == 5); /* and the file's bytes */
+        /* and the buffers the file is read into, each at most twice the
+           last */
+        CHECK(file_needed > load_needed);
         for (long k = 0; k < file_needed; k++) {
             nn_net *back;
             t_calls = 0;
@@ -187,19 +189,20 @@ int main(void) {
         remove(path);
     }
 
-    /* misuse goes to the caller's NN_ASSERT: a batch of 0 rows */
-    net = nn_create(2, sizes, acts, 1);
-    nn_forward(net, x, 2);
+    /* a batch of 0 rows is a size a caller passes at run time: refused in
+       every build, not left to the caller's NN_ASSERT (which only NULL
+       nets and the like reach) */
+    net = nn_create(2, sizes, acts, 1, NULL);
+    CHECK(nn_forward(net, x, 2) != NULL);
+    CHECK(nn_forward(net, x, 0) == NULL);
     CHECK(t_asserts == 0);
-    nn_forward(net, x, 0);
-    CHECK(t_asserts == 1);
     nn_destroy(net);
 
     /* sizes that overflow are refused before anything is allocated */
     {
         const size_t huge[] = {(size_t)-1 / 4, 5};
         t_calls = 0;
-        CHECK(nn_create(1, huge, acts, 1) == NULL);
+        CHECK(nn_create(1, huge, acts, 1, NULL) == NULL);
         CHECK(t_calls == 0);
     }
     return th_report();

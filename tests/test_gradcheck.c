@@ -67,7 +67,7 @@ static nn_net *make_case(size_t depth, nn_act hidden, nn_act out, nn_loss loss,
         acts[l] = l + 1 < depth ? hidden : out;
     }
     sizes[depth] = 4;
-    net = nn_create(depth, sizes, acts, seed);
+    net = nn_create(depth, sizes, acts, seed, NULL);
     nn_rng_seed(&rng, seed);
     for (int tries = 0; tries < 1000; tries++) {
         /* nonzero biases, so a bias bug cannot hide behind b = 0 */
@@ -189,7 +189,7 @@ static void check_input_gradients(void) {
 
 /* dz.W bug class: a bias gradient never computed (the tutorial's b1) */
 static nn_result backward_without_first_bias(nn_net *net, nn_loss loss,
-                                             const nn_real *y, nn_real *out) {
+                                             const nn_real *y, double *out) {
     nn_result r = nn_backward(net, loss, y, out);
     nn_real *db = net->grads + net->sizes[0] * net->sizes[1];
     for (size_t o = 0; o < net->sizes[1]; o++) db[o] = 0;
@@ -199,7 +199,7 @@ static nn_result backward_without_first_bias(nn_net *net, nn_loss loss,
 /* one gradient off by a factor 1 + 20 TOL: 1.00002 in double */
 static size_t g_skewed;
 static nn_result backward_one_skewed(nn_net *net, nn_loss loss,
-                                     const nn_real *y, nn_real *out) {
+                                     const nn_real *y, double *out) {
     nn_result r = nn_backward(net, loss, y, out);
     net->grads[g_skewed] *= (nn_real)(1 + 20 * TOL);
     return r;
@@ -207,7 +207,7 @@ static nn_result backward_one_skewed(nn_net *net, nn_loss loss,
 
 /* the gradient of the loss summed over the batch instead of its mean */
 static nn_result backward_sum_not_mean(nn_net *net, nn_loss loss,
-                                       const nn_real *y, nn_real *out) {
+                                       const nn_real *y, double *out) {
     nn_result r = nn_backward(net, loss, y, out);
     for (size_t k = 0; k < net->n_params; k++)
         net->grads[k] *= (nn_real)net->batch;
@@ -249,7 +249,8 @@ static void check_controls(void) {
 /* The check leaves the parameters bit for bit as they were, the batch's
    gradient in nn_grads and its forward pass in the workspace. */
 static void check_side_effects(void) {
-    nn_real x[5 * 3], y[5 * 4], L1 = 0, L2 = 0;
+    nn_real x[5 * 3], y[5 * 4];
+    double L1 = 0, L2 = 0;
     nn_net *net = make_case(2, NN_ACT_SIGMOID, NN_ACT_LINEAR, NN_LOSS_MSE, 5, x, y, 5);
     const size_t n = nn_param_count(net);
     nn_real *before = (nn_real *)malloc(n * sizeof *before);

@@ -14,7 +14,7 @@ static nn_net *identity_net(size_t n, nn_act act) {
     nn_real *W;
     nn_net *net;
     sizes[0] = sizes[1] = n;
-    net = nn_create(1, sizes, &act, 1);
+    net = nn_create(1, sizes, &act, 1, NULL);
     W = nn_layer_params(net, 0);
     for (size_t o = 0; o < n; o++)
         for (size_t i = 0; i <= n; i++) W[o * n + i] = 0; /* b too */
@@ -26,7 +26,8 @@ static void check_hand_values(void) {
     /* MSE over 2 samples x 2 outputs: ((0.5)^2 + 1^2 + 0 + 2^2) / 4 */
     {
         nn_net *net = identity_net(2, NN_ACT_LINEAR);
-        nn_real x[] = {NN_R(0.5), 1, 3, -1}, y[] = {0, 0, 3, 1}, L = -1;
+        nn_real x[] = {NN_R(0.5), 1, 3, -1}, y[] = {0, 0, 3, 1};
+        double L = -1;
         nn_forward(net, x, 2);
         CHECK(nn_compute_loss(net, NN_LOSS_MSE, y, &L) == NN_OK);
         CHECK_NEAR(L, 5.25 / 4, 1e-7);
@@ -38,7 +39,7 @@ static void check_hand_values(void) {
     {
         nn_net *net = identity_net(2, NN_ACT_SOFTMAX);
         nn_real x[] = {0, 0, (nn_real)log(3.0), 0}, y[] = {1, 0, 0, 1};
-        nn_real L = -1;
+        double L = -1;
         const nn_real *p = nn_forward(net, x, 2);
         CHECK_NEAR(p[2], 0.75, 1e-7);
         CHECK(nn_compute_loss(net, NN_LOSS_CROSS_ENTROPY, y, &L) == NN_OK);
@@ -51,7 +52,8 @@ static void check_hand_values(void) {
     {
         nn_net *net = identity_net(1, NN_ACT_SIGMOID);
         nn_real x[] = {0, (nn_real)log(3.0), (nn_real)-log(3.0)};
-        nn_real y[] = {1, 0, NN_R(0.25)}, L = -1;
+        nn_real y[] = {1, 0, NN_R(0.25)};
+        double L = -1;
         double third = -(0.25 * log(0.25) + 0.75 * log(0.75));
         nn_forward(net, x, 3);
         CHECK(nn_compute_loss(net, NN_LOSS_BINARY_CROSS_ENTROPY, y, &L) == NN_OK);
@@ -64,7 +66,8 @@ static void check_hand_values(void) {
    finite and exact, and so must the gradients. */
 static void check_huge_logits(void) {
     nn_net *net = identity_net(2, NN_ACT_SOFTMAX);
-    nn_real x[] = {1000, -1000, 1000, -1000}, y[] = {0, 1, 1, 0}, L = -1;
+    nn_real x[] = {1000, -1000, 1000, -1000}, y[] = {0, 1, 1, 0};
+    double L = -1;
     nn_forward(net, x, 2);
     nn_zero_grad(net);
     CHECK(nn_backward(net, NN_LOSS_CROSS_ENTROPY, y, &L) == NN_OK);
@@ -170,7 +173,8 @@ static void check_pairings(void) {
                            NN_ACT_RELU, NN_ACT_LEAKY_RELU, NN_ACT_SOFTMAX};
     for (size_t k = 0; k < sizeof outs / sizeof *outs; k++) {
         nn_net *net = identity_net(2, outs[k]);
-        nn_real x[] = {NN_R(0.5), NN_R(-0.25)}, y[] = {NN_R(0.75), NN_R(0.25)}, L = 42;
+        nn_real x[] = {NN_R(0.5), NN_R(-0.25)}, y[] = {NN_R(0.75), NN_R(0.25)};
+        double L = 42;
         double err = -1;
         size_t worst = 7;
         const int ce_ok = outs[k] == NN_ACT_SOFTMAX, bce_ok = outs[k] == NN_ACT_SIGMOID;

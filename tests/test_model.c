@@ -14,7 +14,7 @@
 static nn_net *make_net(uint64_t seed) {
     const size_t sizes[] = {3, 4, 2};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
-    return nn_create(2, sizes, acts, seed);
+    return nn_create(2, sizes, acts, seed, NULL);
 }
 
 static int same_params(nn_net *a, nn_net *b) {
@@ -37,7 +37,7 @@ static nn_net *make_full_net(void) {
     cfg.epochs = 3;
     cfg.batch_size = 2;
     nn_set_class_weights(net, w);
-    nn_train(net, &cfg, data_x, data_y, 5);
+    nn_train(net, &cfg, data_x, data_y, 5, NULL);
     return net;
 }
 
@@ -68,7 +68,8 @@ static void check_round_trip(void) {
           nn_net_rng(net)->inc == nn_net_rng(back)->inc);
     {
         const nn_real *a = nn_forward(net, data_x, 5);
-        nn_real pa[10], la = 0, lb = 0;
+        nn_real pa[10];
+        double la = 0, lb = 0;
         memcpy(pa, a, sizeof pa);
         CHECK(memcmp(pa, nn_forward(back, data_x, 5), sizeof pa) == 0);
         /* the class weights came along: the weighted loss is the same */
@@ -400,11 +401,19 @@ static void check_files(const char *dir) {
     CHECK(nn_save(other_net, other) == NN_ERR_IO); /* missing directory */
     CHECK(nn_save(other_net, "/proc/nn-h-test.nn") == NN_ERR_IO); /* nobody writes there */
     {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "mkdir '%s'", tmp); /* the temporary's name is taken */
+        /* a link planted at the old fixed temporary name, path.tmp, is
+           neither followed nor touched: the temporary file is a new one */
+        char victim[560], cmd[1300];
+        snprintf(victim, sizeof victim, "%s/victim", dir);
+        f = fopen(victim, "wb");
+        fputs("precious", f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "ln -s '%s' '%s'", victim, tmp);
         CHECK(system(cmd) == 0);
-        CHECK(nn_save(other_net, path) == NN_ERR_IO);
+        CHECK(nn_save(net, path) == NN_OK);
+        CHECK(file_size(victim) == 8);
         remove(tmp);
+        remove(victim);
     }
     back = nn_load(path, &err);
     CHECK(back && same_params(net, back));
@@ -439,7 +448,7 @@ static void check_files(const char *dir) {
     {
         long before = t_calls;
         CHECK(nn_load(dir, &err) == NULL && err == NN_ERR_IO);
-        CHECK(t_calls == before);
+        CHECK(t_calls - before <= 1); /* the buffer for the magic */
     }
     free(want);
     nn_destroy(net);
@@ -469,9 +478,9 @@ static void check_resume(const char *dir) {
         cfg.opt = opts[c];
         cfg.batch_size = 2;
         cfg.epochs = 4;
-        nn_train(whole, &cfg, data_x, data_y, 5);
+        nn_train(whole, &cfg, data_x, data_y, 5, NULL);
         cfg.epochs = 2;
-        nn_train(first, &cfg, data_x, data_y, 5);
+        nn_train(first, &cfg, data_x, data_y, 5, NULL);
         snprintf(path, sizeof path, "%s/resume.nn", dir);
         if (c % 2) {
             CHECK(nn_save(first, path) == NN_OK);
@@ -484,7 +493,7 @@ static void check_resume(const char *dir) {
         }
         CHECK(second != NULL);
         if (!second) continue;
-        nn_train(second, &cfg, data_x, data_y, 5);
+        nn_train(second, &cfg, data_x, data_y, 5, NULL);
         if (!same_params(whole, second)) printf("resume differs: %s\n", names[c]);
         CHECK(same_params(whole, second));
         /* and the first half alone did differ, so the test could fail */

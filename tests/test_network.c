@@ -43,28 +43,28 @@ static void check_create_refuses(void) {
                  big3[] = {(size_t)1 << (sizeof(size_t) * 4), (size_t)1 << (sizeof(size_t) * 4)};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SIGMOID};
     nn_act bad[] = {NN_ACT_TANH, NN_ACT_COUNT};
-    nn_net *net = nn_create(2, ok, acts, 1);
+    nn_net *net = nn_create(2, ok, acts, 1, NULL);
     CHECK(net != NULL);
     nn_destroy(net);
     nn_destroy(NULL);
-    CHECK(nn_create(0, ok, acts, 1) == NULL);
-    CHECK(nn_create(2, NULL, acts, 1) == NULL);
-    CHECK(nn_create(2, ok, NULL, 1) == NULL);
-    CHECK(nn_create(2, zero_in, acts, 1) == NULL);
-    CHECK(nn_create(2, zero_hidden, acts, 1) == NULL);
-    CHECK(nn_create(2, zero_out, acts, 1) == NULL);
-    CHECK(nn_create(2, ok, bad, 1) == NULL);
+    CHECK(nn_create(0, ok, acts, 1, NULL) == NULL);
+    CHECK(nn_create(2, NULL, acts, 1, NULL) == NULL);
+    CHECK(nn_create(2, ok, NULL, 1, NULL) == NULL);
+    CHECK(nn_create(2, zero_in, acts, 1, NULL) == NULL);
+    CHECK(nn_create(2, zero_hidden, acts, 1, NULL) == NULL);
+    CHECK(nn_create(2, zero_out, acts, 1, NULL) == NULL);
+    CHECK(nn_create(2, ok, bad, 1, NULL) == NULL);
     bad[1] = (nn_act)7;
-    CHECK(nn_create(2, ok, bad, 1) == NULL);
+    CHECK(nn_create(2, ok, bad, 1, NULL) == NULL);
 #ifndef __cplusplus /* C++ leaves a value outside an enum's range unspecified */
     bad[1] = (nn_act)-1;
-    CHECK(nn_create(2, ok, bad, 1) == NULL);
+    CHECK(nn_create(2, ok, bad, 1, NULL) == NULL);
     bad[1] = (nn_act)1000;
-    CHECK(nn_create(2, ok, bad, 1) == NULL);
+    CHECK(nn_create(2, ok, bad, 1, NULL) == NULL);
 #endif
-    CHECK(nn_create(1, big, acts, 1) == NULL);  /* n_in + 1 overflows */
-    CHECK(nn_create(1, big2, acts, 1) == NULL); /* n_out (n_in + 1) overflows */
-    CHECK(nn_create(1, big3, acts, 1) == NULL); /* so do the bytes */
+    CHECK(nn_create(1, big, acts, 1, NULL) == NULL);  /* n_in + 1 overflows */
+    CHECK(nn_create(1, big2, acts, 1, NULL) == NULL); /* n_out (n_in + 1) overflows */
+    CHECK(nn_create(1, big3, acts, 1, NULL) == NULL); /* so do the bytes */
 }
 
 /* Parameters follow the documented layout: layer by layer, W (n_out x n_in,
@@ -72,7 +72,7 @@ static void check_create_refuses(void) {
 static void check_layout(void) {
     const size_t sizes[] = {3, 4, 2};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_LINEAR};
-    nn_net *net = nn_create(2, sizes, acts, 9);
+    nn_net *net = nn_create(2, sizes, acts, 9, NULL);
     nn_real *p = nn_params(net);
     const nn_real x[] = {NN_R(0.5), NN_R(-1), NN_R(0.25)};
     const nn_real *out;
@@ -105,7 +105,7 @@ static void check_layout(void) {
 static void check_init(void) {
     const size_t sizes[] = {200, 100, 300};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_TANH};
-    nn_net *net = nn_create(2, sizes, acts, 2026);
+    nn_net *net = nn_create(2, sizes, acts, 2026, NULL);
     for (size_t l = 0; l < 2; l++) {
         const size_t n_in = sizes[l], n_out = sizes[l + 1];
         const double r = sqrt(6.0 / (double)(l == 0 ? n_in : n_in + n_out));
@@ -133,8 +133,8 @@ static void check_init(void) {
 static void check_reproducible(void) {
     const size_t sizes[] = {2, 3, 1};
     const nn_act acts[] = {NN_ACT_SIGMOID, NN_ACT_SIGMOID};
-    nn_net *a = nn_create(2, sizes, acts, 42), *b = nn_create(2, sizes, acts, 42);
-    nn_net *c = nn_create(2, sizes, acts, 43);
+    nn_net *a = nn_create(2, sizes, acts, 42, NULL), *b = nn_create(2, sizes, acts, 42, NULL);
+    nn_net *c = nn_create(2, sizes, acts, 43, NULL);
     const size_t n = nn_param_count(a);
     CHECK(memcmp(nn_params(a), nn_params(b), n * sizeof(nn_real)) == 0);
     CHECK(memcmp(nn_params(a), nn_params(c), n * sizeof(nn_real)) != 0);
@@ -162,7 +162,7 @@ static void check_batch_vs_single(void) {
     const size_t sizes[] = {4, 7, 3};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
     const nn_loss losses[] = {NN_LOSS_MSE, NN_LOSS_CROSS_ENTROPY};
-    nn_net *net = nn_create(2, sizes, acts, 5);
+    nn_net *net = nn_create(2, sizes, acts, 5, NULL);
     const size_t n = nn_param_count(net);
     nn_real x[B * 4], y[B * 3], out[B * 3];
     nn_real *g_batch = (nn_real *)malloc(n * sizeof *g_batch);
@@ -178,14 +178,14 @@ static void check_batch_vs_single(void) {
     }
     for (size_t li = 0; li < 2; li++) {
         double worst = 0;
-        nn_real L_batch = 0, L_sum = 0;
+        double L_batch = 0, L_sum = 0;
         nn_forward(net, x, B);
         nn_zero_grad(net);
         CHECK(nn_backward(net, losses[li], y, &L_batch) == NN_OK);
         memcpy(g_batch, nn_grads(net), n * sizeof *g_batch);
         nn_zero_grad(net);
         for (size_t s = 0; s < B; s++) { /* accumulates over the calls */
-            nn_real L1 = 0;
+            double L1 = 0;
             nn_forward(net, x + s * 4, 1);
             CHECK(nn_backward(net, losses[li], y + s * 3, &L1) == NN_OK);
             L_sum += L1;
@@ -195,7 +195,7 @@ static void check_batch_vs_single(void) {
             if (d > worst) worst = d;
         }
         CHECK(worst < (TH_DOUBLE ? 1e-14 : 1e-6));
-        CHECK_NEAR(L_batch, L_sum / (nn_real)B, 1e-6);
+        CHECK_NEAR(L_batch, L_sum / (double)B, 1e-6);
     }
     free(g_batch);
     nn_destroy(net);
@@ -206,7 +206,7 @@ static void check_batch_vs_single(void) {
 static void check_workspace(void) {
     const size_t sizes[] = {2, 5, 2};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_LINEAR};
-    nn_net *net = nn_create(2, sizes, acts, 3), *ref = nn_create(2, sizes, acts, 3);
+    nn_net *net = nn_create(2, sizes, acts, 3, NULL), *ref = nn_create(2, sizes, acts, 3, NULL);
     nn_real x[2 * 40], ref_out[2 * 40];
     const nn_real *out;
     int same = 1;
@@ -222,7 +222,8 @@ static void check_workspace(void) {
     CHECK(nn_reserve(net, (size_t)-1 / 64) == NN_ERR_NOMEM);
     {
         /* the last forward survives the refused reserve */
-        nn_real y[2 * 3] = {0}, L = 0, L_ref = 0;
+        nn_real y[2 * 3] = {0};
+        double L = 0, L_ref = 0;
         CHECK(nn_compute_loss(net, NN_LOSS_MSE, y, &L) == NN_OK);
         nn_forward(ref, x, 3);
         nn_compute_loss(ref, NN_LOSS_MSE, y, &L_ref);
@@ -240,7 +241,7 @@ static void check_aligned(void) {
     for (size_t w = 1; w <= 9; w++) {
         const size_t sizes[] = {w, 2 * w + 1, w};
         const nn_act acts[] = {NN_ACT_TANH, NN_ACT_LINEAR};
-        nn_net *net = nn_create(2, sizes, acts, w);
+        nn_net *net = nn_create(2, sizes, acts, w, NULL);
         ok &= net != NULL && nn_reserve(net, w) == NN_OK;
         ok &= net && (uintptr_t)nn_params(net) % 64 == 0 && (uintptr_t)net->work % 64 == 0;
         nn_destroy(net);
@@ -253,11 +254,11 @@ static void check_aligned(void) {
 static void check_accumulate_and_step(void) {
     const size_t sizes[] = {3, 4, 1};
     const nn_act acts[] = {NN_ACT_SIGMOID, NN_ACT_SIGMOID};
-    nn_net *net = nn_create(2, sizes, acts, 11);
+    nn_net *net = nn_create(2, sizes, acts, 11, NULL);
     const size_t n = nn_param_count(net);
     nn_real x[] = {NN_R(0.1), NN_R(0.2), NN_R(-0.3), 1, 0, NN_R(-1)}, y[] = {1, 0};
     nn_real *g1 = (nn_real *)malloc(n * sizeof *g1), *p0 = (nn_real *)malloc(n * sizeof *p0);
-    nn_real L1 = 0, L2 = 0;
+    double L1 = 0, L2 = 0;
     int twice = 1, zero = 1, step = 1, nonzero = 0;
     nn_forward(net, x, 2);
     nn_zero_grad(net);
@@ -284,7 +285,7 @@ static void check_accumulate_and_step(void) {
     CHECK(zero);
     {
         /* the step lowered the loss */
-        nn_real L3 = 0;
+        double L3 = 0;
         nn_forward(net, x, 2);
         nn_compute_loss(net, NN_LOSS_BINARY_CROSS_ENTROPY, y, &L3);
         CHECK(L3 < L1);
@@ -310,7 +311,7 @@ static void check_predict(void) {
     const size_t sizes[] = {5, 7, 3, 4};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_TANH, NN_ACT_SOFTMAX};
     enum { B = 9 };
-    nn_net *net = nn_create(3, sizes, acts, 21);
+    nn_net *net = nn_create(3, sizes, acts, 21, NULL);
     nn_real x[B * 5], out[B * 4], *scratch, before[128];
     const nn_net *shared = net;
     const size_t P = nn_param_count(net);

@@ -64,7 +64,7 @@ static nn_net *trained(int threads, nn_opt opt) {
     const size_t sizes[] = {IN, 250, OUT};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
     static nn_real x[N * IN], y[N * OUT];
-    nn_net *net = nn_create(2, sizes, acts, 9);
+    nn_net *net = nn_create(2, sizes, acts, 9, NULL);
     nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
     fill(x, N * IN, 7);
     memset(y, 0, sizeof y);
@@ -74,7 +74,7 @@ static nn_net *trained(int threads, nn_opt opt) {
     cfg.epochs = 2;
     omp_set_num_threads(threads);
     CHECK(net && net->n_params >= NN__PAR_PARAMS);
-    CHECK(nn_train(net, &cfg, x, y, N) == NN_OK);
+    CHECK(nn_train(net, &cfg, x, y, N, NULL) == NN_OK);
     return net;
 }
 

@@ -13,7 +13,7 @@ enum { MAX_P = 64 };
 static nn_net *small_net(uint64_t seed) {
     const size_t sizes[] = {3, 4, 2};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
-    return nn_create(2, sizes, acts, seed);
+    return nn_create(2, sizes, acts, seed, NULL);
 }
 
 /* The optimizers as the papers and the PyTorch docs write them, in double,
@@ -210,17 +210,28 @@ static void check_clip(void) {
     memset(nn_grads(net), 0, n * sizeof(nn_real));
     nn_grads(net)[0] = 3;
     nn_grads(net)[n - 1] = -4;
+    double norm = 0;
     /* below the limit: nothing changes */
-    CHECK_NEAR(nn_clip_grad_norm(net, 10), 5, 1e-12);
+    CHECK(nn_clip_grad_norm(net, 10, &norm) == NN_OK);
+    CHECK_NEAR(norm, 5, 1e-12);
     CHECK(nn_grads(net)[0] == 3 && nn_grads(net)[n - 1] == -4);
     /* above: scaled by max / (norm + 1e-6) */
-    CHECK_NEAR(nn_clip_grad_norm(net, 1), 5, 1e-12);
+    CHECK(nn_clip_grad_norm(net, 1, &norm) == NN_OK);
+    CHECK_NEAR(norm, 5, 1e-12);
     CHECK_NEAR(nn_grads(net)[0], 3 / (5 + 1e-6), TH_DOUBLE ? 1e-15 : 1e-7);
     CHECK_NEAR(nn_grads(net)[n - 1], -4 / (5 + 1e-6), TH_DOUBLE ? 1e-15 : 1e-7);
-    CHECK_NEAR(nn_clip_grad_norm(net, 1), 1 / (1 + 2e-7), 1e-6);
-    /* a NaN norm: the gradients stay as they are, for nn_step to refuse */
+    CHECK(nn_clip_grad_norm(net, 1, NULL) == NN_OK);
+    CHECK(nn_clip_grad_norm(net, 1, &norm) == NN_OK);
+    CHECK_NEAR(norm, 1 / (1 + 2e-7), 1e-6);
+    /* a limit that is no limit is refused, the gradients untouched */
+    CHECK(nn_clip_grad_norm(net, 0, &norm) == NN_ERR_INVALID);
+    CHECK(nn_clip_grad_norm(net, -1, &norm) == NN_ERR_INVALID);
+    CHECK(nn_clip_grad_norm(net, (double)NAN, &norm) == NN_ERR_INVALID);
+    CHECK(nn_clip_grad_norm(net, (double)INFINITY, &norm) == NN_ERR_INVALID);
+    /* a NaN norm: NN_ERR_NONFINITE, and the gradients stay as they are */
     nn_grads(net)[1] = (nn_real)NAN;
-    CHECK(isnan(nn_clip_grad_norm(net, 1)));
+    CHECK(nn_clip_grad_norm(net, 1, &norm) == NN_ERR_NONFINITE);
+    CHECK(isnan(norm));
     CHECK(nn_grads(net)[0] == (nn_real)(3 / (5 + 1e-6)));
     nn_destroy(net);
 }
@@ -270,7 +281,8 @@ static void check_rng_helpers(void) {
 static void check_class_weights(void) {
     enum { B = 5 };
     const nn_real w[2] = {NN_R(0.25), NN_R(3.0)};
-    nn_real x[B * 3], y[B * 2], L = 0, L1 = 0;
+    nn_real x[B * 3], y[B * 2];
+    double L = 0, L1 = 0;
     nn_net *net = small_net(11), *plain = small_net(11);
     const nn_real *a;
     double num = 0, den = 0, err = 1;

@@ -29,7 +29,7 @@ static void make_data(void) {
 static nn_net *make_net(uint64_t seed) {
     const size_t sizes[] = {N_IN, 5, N_OUT};
     const nn_act acts[] = {NN_ACT_TANH, NN_ACT_SOFTMAX};
-    return nn_create(2, sizes, acts, seed);
+    return nn_create(2, sizes, acts, seed, NULL);
 }
 
 static int same_params(nn_net *a, nn_net *b) {
@@ -57,7 +57,7 @@ static void train_by_hand(nn_net *net, const nn_train_config *cfg, const nn_real
             nn_forward(net, bx, b);
             nn_zero_grad(net);
             nn_backward(net, cfg->loss, by, NULL);
-            if (cfg->clip_norm > 0) nn_clip_grad_norm(net, cfg->clip_norm);
+            if (cfg->clip_norm > 0) nn_clip_grad_norm(net, cfg->clip_norm, NULL);
             nn_step(net, &opt);
         }
     }
@@ -75,14 +75,14 @@ static void check_equals_hand_loop(void) {
     cfg.step_epochs = 2;
     cfg.gamma = 0.5;
     cfg.clip_norm = 0.5;
-    CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
+    CHECK(nn_train(a, &cfg, data_x, data_y, N, NULL) == NN_OK);
     train_by_hand(b, &cfg, data_x);
     CHECK(same_params(a, b));
     /* and the same with Adam; the state carries over between calls */
     cfg.opt = nn_opt_adam(0.01);
     cfg.schedule = NN_SCHEDULE_CONSTANT;
     cfg.clip_norm = 0;
-    CHECK(nn_train(a, &cfg, data_x, data_y, N) == NN_OK);
+    CHECK(nn_train(a, &cfg, data_x, data_y, N, NULL) == NN_OK);
     train_by_hand(b, &cfg, data_x);
     CHECK(same_params(a, b));
     nn_destroy(a);
@@ -93,8 +93,8 @@ static void check_equals_hand_loop(void) {
    wide_x): the same weights, bit for bit */
 static void check_same_as_hand(size_t L, const size_t *sizes, const nn_act *acts,
                                const nn_train_config *cfg, const nn_real *x) {
-    nn_net *a = nn_create(L, sizes, acts, 5), *b = nn_create(L, sizes, acts, 5);
-    CHECK(nn_train(a, cfg, x, data_y, N) == NN_OK);
+    nn_net *a = nn_create(L, sizes, acts, 5, NULL), *b = nn_create(L, sizes, acts, 5, NULL);
+    CHECK(nn_train(a, cfg, x, data_y, N, NULL) == NN_OK);
     train_by_hand(b, cfg, x);
     CHECK(same_params(a, b));
     nn_destroy(a);
@@ -184,7 +184,7 @@ static void check_fused_fallback(void) {
     const nn_real x0 = TH_DOUBLE ? (nn_real)5e306 : (nn_real)1e37;
     nn_real x[1] = {x0}, y[1] = {10};
     nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
-    nn_net *a = nn_create(2, sizes, acts, 1), *b = nn_create(2, sizes, acts, 1);
+    nn_net *a = nn_create(2, sizes, acts, 1, NULL), *b = nn_create(2, sizes, acts, 1, NULL);
     nn_net *nets[2] = {a, b};
     for (int k = 0; k < 2; k++) {
         nn_real *w = nn_params(nets[k]);
@@ -197,7 +197,7 @@ static void check_fused_fallback(void) {
     cfg.batch_size = 1;
     cfg.epochs = 1;
     cfg.shuffle = 0;
-    CHECK(nn_train(a, &cfg, x, y, 1) == NN_OK);
+    CHECK(nn_train(a, &cfg, x, y, 1, NULL) == NN_OK);
     nn_forward(b, x, 1);
     nn_zero_grad(b);
     CHECK(nn_backward(b, NN_LOSS_MSE, y, NULL) == NN_OK);
@@ -219,9 +219,9 @@ static void check_order(void) {
     cfg.epochs = 3;
     cfg.opt = nn_opt_sgd(0.2);
     memcpy(nn_params(c), nn_params(a), nn_param_count(a) * sizeof(nn_real));
-    nn_train(a, &cfg, data_x, data_y, N);
-    nn_train(b, &cfg, data_x, data_y, N);
-    nn_train(c, &cfg, data_x, data_y, N); /* same start, other generator */
+    nn_train(a, &cfg, data_x, data_y, N, NULL);
+    nn_train(b, &cfg, data_x, data_y, N, NULL);
+    nn_train(c, &cfg, data_x, data_y, N, NULL); /* same start, other generator */
     CHECK(same_params(a, b));
     CHECK(!same_params(a, c));
     /* without shuffling, the order is 0 .. n-1 and the generator is not
@@ -230,7 +230,7 @@ static void check_order(void) {
         nn_net *d = make_net(5), *e = make_net(5);
         nn_rng before = *nn_net_rng(d);
         cfg.shuffle = 0;
-        nn_train(d, &cfg, data_x, data_y, N);
+        nn_train(d, &cfg, data_x, data_y, N, NULL);
         CHECK(nn_net_rng(d)->state == before.state);
         for (int ep = 0; ep < 3; ep++)
             for (int s = 0; s < N; s++) {
@@ -299,7 +299,7 @@ static void check_schedules(void) {
     cfg.gamma = 0.5;
     cfg.on_epoch = on_epoch;
     cfg.user = &r;
-    nn_train(net, &cfg, data_x, data_y, N);
+    nn_train(net, &cfg, data_x, data_y, N, NULL);
     CHECK(r.epochs == 5 && r.order_ok);
     CHECK_NEAR(r.lr[0], 0.1, 1e-15);
     CHECK_NEAR(r.lr[1], 0.1, 1e-15);
@@ -311,7 +311,7 @@ static void check_schedules(void) {
     cfg.schedule = NN_SCHEDULE_COSINE;
     cfg.epochs = 4;
     cfg.lr_min = 0.01;
-    nn_train(net, &cfg, data_x, data_y, N);
+    nn_train(net, &cfg, data_x, data_y, N, NULL);
     CHECK(r.epochs == 4);
     for (int e = 0; e < 4; e++)
         CHECK_NEAR(r.lr[e], 0.01 + 0.09 * (1 + cos(pi * e / 4)) / 2, 1e-15);
@@ -321,7 +321,7 @@ static void check_schedules(void) {
     memset(&r, 0, sizeof r);
     cfg.schedule = NN_SCHEDULE_CONSTANT;
     cfg.epochs = 3;
-    nn_train(net, &cfg, data_x, data_y, N);
+    nn_train(net, &cfg, data_x, data_y, N, NULL);
     CHECK(r.lr[0] == 0.1 && r.lr[2] == 0.1);
     nn_destroy(net);
 }
@@ -336,7 +336,7 @@ static void check_early_stopping(void) {
     const nn_real x[4] = {1, 2, -1, NN_R(0.5)}, y[4] = {1, 2, -1, NN_R(0.5)};
     const nn_real vx[2] = {1, -2}, vy[2] = {NN_R(0.5), -1};
     nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
-    nn_net *net = nn_create(1, sizes, acts, 1);
+    nn_net *net = nn_create(1, sizes, acts, 1, NULL);
     record r;
     size_t best = 0;
     memset(&r, 0, sizeof r);
@@ -353,7 +353,7 @@ static void check_early_stopping(void) {
     cfg.val_n = 2;
     cfg.on_epoch = on_epoch;
     cfg.user = &r;
-    CHECK(nn_train(net, &cfg, x, y, 4) == NN_OK);
+    CHECK(nn_train(net, &cfg, x, y, 4, NULL) == NN_OK);
     for (size_t e = 1; e < r.epochs; e++)
         if (r.val_loss[e] < r.val_loss[best]) best = e;
     CHECK(best > 2);                    /* it did improve for a while */
@@ -370,7 +370,7 @@ static void check_early_stopping(void) {
     cfg.val_n = 0;
     cfg.val_x = cfg.val_y = NULL;
     cfg.epochs = 20;
-    CHECK(nn_train(net, &cfg, x, y, 4) == NN_OK);
+    CHECK(nn_train(net, &cfg, x, y, 4, NULL) == NN_OK);
     CHECK(r.epochs == 20 && !r.has_val[0]);
     CHECK(memcmp(nn_params(net), r.params[19], 2 * sizeof(nn_real)) == 0);
     /* a callback may stop training; the best weights come back then too */
@@ -378,7 +378,7 @@ static void check_early_stopping(void) {
     r.net = net;
     r.order_ok = 1;
     r.stop_at_epoch = 2;
-    CHECK(nn_train(net, &cfg, x, y, 4) == NN_OK);
+    CHECK(nn_train(net, &cfg, x, y, 4, NULL) == NN_OK);
     CHECK(r.epochs == 2);
     nn_destroy(net);
 }
@@ -392,7 +392,7 @@ static void check_nonfinite(void) {
     const nn_real huge = TH_DOUBLE ? (nn_real)1e200 : (nn_real)1e30;
     nn_real x[6] = {1, 2, -1, 0, 1, 3}, y[6] = {1, 2, -1, 0, 1, 3};
     nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
-    nn_net *net = nn_create(1, sizes, acts, 1);
+    nn_net *net = nn_create(1, sizes, acts, 1, NULL);
     nn_real before[2];
     record r;
     memset(&r, 0, sizeof r);
@@ -405,17 +405,17 @@ static void check_nonfinite(void) {
     cfg.user = &r;
     memcpy(before, nn_params(net), sizeof before);
     x[2] = (nn_real)NAN;
-    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    CHECK(nn_train(net, &cfg, x, y, 6, NULL) == NN_ERR_NONFINITE);
     y[2] = (nn_real)INFINITY;
     x[2] = -1;
-    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    CHECK(nn_train(net, &cfg, x, y, 6, NULL) == NN_ERR_NONFINITE);
     y[2] = -1;
     {
         const nn_real vx[1] = {(nn_real)NAN}, vy[1] = {0};
         cfg.val_x = vx;
         cfg.val_y = vy;
         cfg.val_n = 1;
-        CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+        CHECK(nn_train(net, &cfg, x, y, 6, NULL) == NN_ERR_NONFINITE);
         cfg.val_x = cfg.val_y = NULL;
         cfg.val_n = 0;
     }
@@ -423,7 +423,7 @@ static void check_nonfinite(void) {
     CHECK(memcmp(before, nn_params(net), sizeof before) == 0);
     /* the fourth sample blows up: three good steps, then the guard */
     x[3] = huge;
-    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    CHECK(nn_train(net, &cfg, x, y, 6, NULL) == NN_ERR_NONFINITE);
     CHECK(r.batches == 3);
     CHECK(memcmp(nn_params(net), r.last_batch_params, 2 * sizeof(nn_real)) == 0);
     CHECK(nn__all_finite(nn_params(net), 2));
@@ -437,7 +437,7 @@ static void check_nonfinite(void) {
     memcpy(before, nn_params(net), sizeof before);
     r.batches = 0;
     cfg.opt = nn_opt_sgd(0); /* keep the weights where they are */
-    CHECK(nn_train(net, &cfg, x, y, 6) == NN_ERR_NONFINITE);
+    CHECK(nn_train(net, &cfg, x, y, 6, NULL) == NN_ERR_NONFINITE);
     CHECK(r.batches == 3);
     CHECK(memcmp(before, nn_params(net), sizeof before) == 0);
     nn_destroy(net);
@@ -461,7 +461,7 @@ static void check_allocation(void) {
     cfg.on_epoch = on_epoch;
     cfg.user = &r;
     before = t_calls;
-    CHECK(nn_train(net, &cfg, data_x, data_y, N) == NN_OK);
+    CHECK(nn_train(net, &cfg, data_x, data_y, N, NULL) == NN_OK);
     CHECK(r.batches == 12 && r.epochs == 4);
     CHECK(r.calls_at_first_batch > before);
     CHECK(t_calls == r.calls_at_first_batch);
@@ -471,7 +471,7 @@ static void check_allocation(void) {
 static void check_invalid(void) {
     nn_train_config cfg = nn_train_defaults(NN_LOSS_BINARY_CROSS_ENTROPY);
     nn_net *net = make_net(9), *copy = make_net(9);
-    CHECK(nn_train(net, &cfg, data_x, data_y, N) == NN_ERR_INVALID);
+    CHECK(nn_train(net, &cfg, data_x, data_y, N, NULL) == NN_ERR_INVALID);
     CHECK(same_params(net, copy));
     nn_destroy(net);
     nn_destroy(copy);
@@ -494,7 +494,7 @@ static void check_defaults_learn(void) {
     nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
     const size_t sizes[] = {2, 8, 2};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
-    nn_net *net = nn_create(2, sizes, acts, 1);
+    nn_net *net = nn_create(2, sizes, acts, 1, NULL);
     nn_rng rng;
     double acc = 0, loss0 = 0, loss1 = 0;
     nn_rng_seed(&rng, 5);
@@ -506,7 +506,7 @@ static void check_defaults_learn(void) {
         y[2 * s + 1] = (nn_real)c;
     }
     nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x, y, M, &loss0, NULL);
-    CHECK(nn_train(net, &cfg, x, y, M) == NN_OK);
+    CHECK(nn_train(net, &cfg, x, y, M, NULL) == NN_OK);
     nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, x, y, M, &loss1, &acc);
     CHECK(acc == 1.0);
     CHECK(loss1 < loss0 / 4);
@@ -519,7 +519,7 @@ static void check_evaluation(void) {
     nn_net *net = make_net(6), *big = make_net(6);
     size_t classes[N], counts[4], right = 0, by_hand[4] = {0, 0, 0, 0};
     double loss = 0, acc = 0;
-    nn_real whole = 0;
+    double whole = 0;
     const nn_real *a;
     nn_reserve(net, 3); /* batches of 3, 3, 3, 1 */
     CHECK(nn_evaluate(net, NN_LOSS_CROSS_ENTROPY, data_x, data_y, N, &loss, &acc) == NN_OK);
@@ -545,7 +545,7 @@ static void check_evaluation(void) {
         const size_t sizes[] = {1, 1};
         const nn_act acts[] = {NN_ACT_SIGMOID};
         const nn_real x[4] = {-2, -1, 1, 2}, y[4] = {0, 1, 1, 1};
-        nn_net *s = nn_create(1, sizes, acts, 1);
+        nn_net *s = nn_create(1, sizes, acts, 1, NULL);
         size_t cls[4], cm[4];
         nn_params(s)[0] = 1;
         nn_params(s)[1] = 0;

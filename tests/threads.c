@@ -37,7 +37,7 @@ static void *predict_all(void *arg) {
 int main(void) {
     const size_t sizes[] = {N_IN, 32, 16, N_OUT};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_TANH, NN_ACT_SOFTMAX};
-    nn_net *net = nn_create(3, sizes, acts, 99);
+    nn_net *net = nn_create(3, sizes, acts, 99, NULL);
     nn_rng rng;
     pthread_t tid[THREADS];
     job jobs[THREADS];
