@@ -1,6 +1,6 @@
 # nn.h: build the tests and examples.  See README.md.
 #   make            build the examples and every test program
-#   make test       run the suite: C and C++, float and double
+#   make test       run the suite: C and C++, float and double, and -DNDEBUG
 #   make examples   build the examples into build/examples/
 #   make sanitize   the suite under ASan (with leak checks) and UBSan
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
@@ -28,15 +28,26 @@ ifneq (,$(findstring clang,$(shell $(CC) --version 2>/dev/null)))
 WARN_C += -Wcomma
 endif
 
-# The suite is built four ways: C and C++, float and double.  CONFIGS may
-# name fewer (a C-only compiler: CONFIGS="c-float c-double").
-CONFIGS = c-float c-double cxx-float cxx-double
+# The suite is built five ways: C and C++, float and double, and C with
+# -DNDEBUG, the release build (CMake's Release, most distributions), in
+# which NN_ASSERT is off and every check of sizes, settings and data must
+# still hold.  CONFIGS may name fewer (CONFIGS="c-float c-double").
+CONFIGS = c-float c-double c-ndebug cxx-float cxx-double
+# no C++ compiler: the C++ configs are left out, and make says so
+ifeq ($(origin CONFIGS),file)
+ifeq (,$(shell command -v $(firstword $(CXX)) 2>/dev/null))
+CONFIGS := $(filter-out cxx-%,$(CONFIGS))
+$(info make: no C++ compiler "$(CXX)": the C++ configs of the suite are skipped)
+endif
+endif
 COMPILE_c-float = $(CC) $(WARN_C) $(CFLAGS)
 COMPILE_c-double = $(CC) $(WARN_C) $(CFLAGS) -DNN_REAL=double
+COMPILE_c-ndebug = $(CC) $(WARN_C) $(CFLAGS) -DNDEBUG
 COMPILE_cxx-float = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS)
 COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
-TESTS = kernels activations losses network gradcheck alloc learn optim train model
+TESTS = kernels activations losses network gradcheck alloc learn optim train model \
+  checks
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static nostdio
 EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist faq
 # examples whose only promise is to run and exit 0; tests/examples.sh checks
@@ -90,7 +101,8 @@ NN_RUN =
 export NN_RUN
 test: $(TEST_BINS) $(EXAMPLE_BINS)
 	@sh tests/run.sh $(foreach b,$(TEST_BINS) $(addprefix $(BUILD)/examples/,$(PLAIN_EXAMPLES)),"$(NN_RUN) $(b)") \
-	  "sh tests/examples.sh $(BUILD)" "sh tests/readme.sh $(BUILD) '$(CC)'"
+	  "sh tests/examples.sh $(BUILD)" "sh tests/readme.sh $(BUILD) '$(CC)'" \
+	  "sh tests/link.sh '$(CC)'"
 
 # The whole suite under AddressSanitizer (with LeakSanitizer, so a leak
 # fails too) and UndefinedBehaviorSanitizer; any report fails the run.

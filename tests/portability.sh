@@ -116,12 +116,31 @@ installed() {
         flags=$(PKG_CONFIG_PATH="$dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$dest" \
             pkg-config --cflags --libs nn) &&
         echo "pkg-config: $flags" &&
-        printf '#define NN_IMPLEMENTATION\n#include <nn.h>\nint main(void) {\n    const size_t s[] = {2, 1};\n    const nn_act a[] = {NN_ACT_SIGMOID};\n    nn_net *n = nn_create(1, s, a, 1);\n    int ok = n != NULL;\n    nn_destroy(n);\n    return !ok;\n}\n' >"$tmp/use.c" &&
+        printf '#define NN_IMPLEMENTATION\n#include <nn.h>\nint main(void) {\n    const size_t s[] = {2, 1};\n    const nn_act a[] = {NN_ACT_SIGMOID};\n    nn_net *n = nn_create(1, s, a, 1, NULL);\n    int ok = n != NULL;\n    nn_destroy(n);\n    return !ok;\n}\n' >"$tmp/use.c" &&
         gcc -o "$tmp/use" "$tmp/use.c" $flags && "$tmp/use" &&
         make uninstall DESTDIR="$dest" PREFIX=/usr >/dev/null &&
         test -z "$(find "$dest" -type f)"
 }
 check "make install DESTDIR=... PREFIX=/usr: nn.h and nn.pc; pkg-config builds a program; make uninstall removes both" \
     installed
+
+# README's recipe for a home directory: make install PREFIX=$HOME/.local,
+# PKG_CONFIG_PATH, pkg-config (the program from examples/xor.c)
+home_recipe() ( # a subshell: HOME and PKG_CONFIG_PATH stay its own
+    HOME="$tmp/home" && export HOME && mkdir -p "$HOME" &&
+        make install PREFIX=$HOME/.local >/dev/null &&
+        export PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig &&
+        sed 's|"../nn.h"|<nn.h>|' examples/xor.c >"$tmp/app.c" &&
+        cc -O2 -o "$tmp/app" "$tmp/app.c" $(pkg-config --cflags --libs nn) && "$tmp/app"
+)
+check "README's pkg-config recipe with PREFIX=\$HOME/.local works as written" home_recipe
+
+# a machine without a C++ compiler: make test runs the C configs and says so
+no_cxx() {
+    make -n test CXX=no-such-c++ >"$tmp/nocxx" 2>&1 &&
+        grep -q 'no C++ compiler' "$tmp/nocxx" && ! grep -q 'cxx-' "$tmp/nocxx" &&
+        grep -q 'c-ndebug/test_checks' "$tmp/nocxx"
+}
+check "no C++ compiler: make test skips the C++ configs with a line that says so" no_cxx
 
 report
