@@ -42,8 +42,12 @@
                    private (static), so several libraries can each carry one.
       NN_MALLOC(n), NN_FREE(p)
                    [impl]   your allocator; define both or neither.
-      NN_ASSERT(c) [impl]   what misuse trips (a NULL net, a shape that
-                   cannot be right); default assert() from <assert.h>.
+      NN_ASSERT(c) [impl]   what mistakes no valid program makes trip (a
+                   NULL net or pointer); default assert() from
+                   <assert.h>.  Everything a caller passes at run time
+                   (sizes, settings, data, files) is checked in every
+                   build, -DNDEBUG included, and refused with an error
+                   code; none of that goes through NN_ASSERT.
       NN_SECONDS() [impl]   a clock in seconds, as a double, for the epoch
                    times nn_train reports; default clock(), which counts
                    processor time.
@@ -2303,39 +2307,71 @@ static void nn__adam_one(const nn__opt_k *c, nn_real w, nn_real grad,
     *w1 = w - c->step * *m1 / (nn__sqrt(*v1) / c->root2 + c->eps);
 }
 
-/* One pass of a step over every parameter.  check = 1 computes every new
-   w, m and v and writes nothing: 1 when they are all finite (x - x is 0
-   for a finite x and NaN otherwise, and a NaN survives the sum), else 0.
-   check = 0 writes them.  nn_step runs the check first, so a step that
-   would put a NaN or an infinity anywhere is never begun: the check takes
-   the place of the scan for non-finite gradients, which it includes. */
-static int nn__step_pass(nn_net *net, const nn__opt_k *c, int check) {
-    nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
-    nn_real *NN_RESTRICT v = net->opt_v;
-    const nn_real *NN_RESTRICT grad = net->grads;
-    const size_t P = net->n_params;
-    nn_real bad = 0;
-    if (c->how == 0 && !check) {
-        nn__sgd_plain(w, grad, c->lr, c->lambda, P);
-        return 1;
-    }
-    for (size_t k = 0; k < P; k++) {
-        nn_real w1, m1 = 0, v1 = 0;
-        if (c->how == 0)
-            w1 = nn__sgd_w(w[k], grad[k], c->lr, c->lambda);
-        else if (c->how == 1)
-            nn__momentum_one(c, w[k], grad[k], m[k], &w1, &m1);
-        else
-            nn__adam_one(c, w[k], grad[k], m[k], v[k], &w1, &m1, &v1);
-        if (check) {
-            bad += (w1 - w1) + (m1 - m1) + (v1 - v1);
-        } else {
-            w[k] = w1;
-            m[k] = m1;
-            if (c->how == 2) v[k] = v1;
+/* Whether the step would leave every w, m and v finite: it computes each
+   new value, writes nothing, and adds up x - x, which is 0 for a finite x
+   and NaN otherwise (a NaN survives the sum), in NN__LANES partial sums so
+   that the loop vectorizes.  nn_step runs it before nn__step_apply, so a
+   step that would put a NaN or an infinity anywhere is never begun; it
+   takes the place of the scan for non-finite gradients, which it
+   includes, and computes exactly what nn__step_apply will write. */
+static int nn__step_check(const nn_net *net, const nn__opt_k *c) {
+    const nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
+    const nn_real *NN_RESTRICT v = net->opt_v, *NN_RESTRICT g = net->grads;
+    const size_t P = net->n_params, full = P / NN__LANES * NN__LANES;
+    const nn__opt_k k = *c;
+    nn_real acc[NN__LANES] = {0}, w1, m1, v1, sum = 0;
+    size_t i = 0;
+    if (k.how == 0) {
+        for (; i < full; i += NN__LANES)
+            for (size_t j = 0; j < NN__LANES; j++) {
+                w1 = nn__sgd_w(w[i + j], g[i + j], k.lr, k.lambda);
+                acc[j] += w1 - w1;
+            }
+        for (; i < P; i++) {
+            w1 = nn__sgd_w(w[i], g[i], k.lr, k.lambda);
+            acc[0] += w1 - w1;
+        }
+    } else if (k.how == 1) {
+        for (; i < full; i += NN__LANES)
+            for (size_t j = 0; j < NN__LANES; j++) {
+                nn__momentum_one(&k, w[i + j], g[i + j], m[i + j], &w1, &m1);
+                acc[j] += (w1 - w1) + (m1 - m1);
+            }
+        for (; i < P; i++) {
+            nn__momentum_one(&k, w[i], g[i], m[i], &w1, &m1);
+            acc[0] += (w1 - w1) + (m1 - m1);
+        }
+    } else {
+        for (; i < full; i += NN__LANES)
+            for (size_t j = 0; j < NN__LANES; j++) {
+                nn__adam_one(&k, w[i + j], g[i + j], m[i + j], v[i + j], &w1,
+                             &m1, &v1);
+                acc[j] += (w1 - w1) + (m1 - m1) + (v1 - v1);
+            }
+        for (; i < P; i++) {
+            nn__adam_one(&k, w[i], g[i], m[i], v[i], &w1, &m1, &v1);
+            acc[0] += (w1 - w1) + (m1 - m1) + (v1 - v1);
         }
     }
-    return bad == 0;
+    for (size_t j = 0; j < NN__LANES; j++) sum += acc[j];
+    return sum == 0;
+}
+
+/* The step itself, each optimizer in a loop of its own */
+static void nn__step_apply(nn_net *net, const nn__opt_k *c) {
+    nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
+    nn_real *NN_RESTRICT v = net->opt_v;
+    const nn_real *NN_RESTRICT g = net->grads;
+    const size_t P = net->n_params;
+    const nn__opt_k k = *c;
+    if (k.how == 0)
+        nn__sgd_plain(w, g, k.lr, k.lambda, P);
+    else if (k.how == 1)
+        for (size_t i = 0; i < P; i++)
+            nn__momentum_one(&k, w[i], g[i], m[i], &w[i], &m[i]);
+    else
+        for (size_t i = 0; i < P; i++)
+            nn__adam_one(&k, w[i], g[i], m[i], v[i], &w[i], &m[i], &v[i]);
 }
 
 NNDEF nn_result nn_sgd_step(nn_net *net, nn_real lr) {
@@ -2344,8 +2380,8 @@ NNDEF nn_result nn_sgd_step(nn_net *net, nn_real lr) {
     if (!nn__real_ok((double)lr, 0)) return NN_ERR_INVALID;
     memset(&c, 0, sizeof c);
     c.lr = lr; /* how 0, lambda 0: w - lr g */
-    if (!nn__step_pass(net, &c, 1)) return NN_ERR_NONFINITE;
-    (void)nn__step_pass(net, &c, 0);
+    if (!nn__step_check(net, &c)) return NN_ERR_NONFINITE;
+    nn__step_apply(net, &c);
     return NN_OK;
 }
 
@@ -2363,9 +2399,9 @@ NNDEF nn_result nn_step(nn_net *net, const nn_opt *opt) {
     }
     if (net->opt_t >= NN__MAX_STEPS) return NN_ERR_INVALID;
     c = nn__opt_consts(opt, net->opt_t + 1);
-    if (!nn__step_pass(net, &c, 1)) return NN_ERR_NONFINITE;
+    if (!nn__step_check(net, &c)) return NN_ERR_NONFINITE;
     net->opt_t++;
-    (void)nn__step_pass(net, &c, 0);
+    nn__step_apply(net, &c);
     return NN_OK;
 }
 
