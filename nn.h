@@ -532,7 +532,9 @@ NNDEF nn_result nn_clip_grad_norm(nn_net *net, double max_norm, double *norm);
    holding the batch's forward pass.  Costs 2 * nn_param_count forward
    passes.  NN_ERR_INVALID when B is 0, an array is NULL or h is not
    finite; otherwise it fails like nn_forward (NN_ERR_NOMEM) and
-   nn_backward, before it changes anything. */
+   nn_backward, before it changes anything; NN_ERR_NONFINITE when a
+   perturbed loss is not finite (h too large for the net), the parameters
+   restored. */
 NNDEF nn_result nn_gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
                              const nn_real *y, size_t B, nn_real h,
                              double *max_rel_err, size_t *worst);
@@ -2255,6 +2257,7 @@ static int nn__opt_ok(const nn_opt *opt) {
 typedef struct nn__opt_k {
     int how;            /* 0 plain SGD, 1 SGD with momentum, 2 Adam(W) */
     int nesterov, decoupled;
+    int fresh;          /* nn__step_check reads m and v as 0 */
     nn_real lr, lambda, mu;                  /* SGD */
     nn_real b1, b2, c1, c2, step, root2, eps; /* Adam */
     nn_real l2, shrink;                       /* Adam's decay, L2 or not */
@@ -2334,22 +2337,24 @@ static int nn__step_check(const nn_net *net, const nn__opt_k *c) {
     } else if (k.how == 1) {
         for (; i < full; i += NN__LANES)
             for (size_t j = 0; j < NN__LANES; j++) {
-                nn__momentum_one(&k, w[i + j], g[i + j], m[i + j], &w1, &m1);
+                nn__momentum_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
+                                 &w1, &m1);
                 acc[j] += (w1 - w1) + (m1 - m1);
             }
         for (; i < P; i++) {
-            nn__momentum_one(&k, w[i], g[i], m[i], &w1, &m1);
+            nn__momentum_one(&k, w[i], g[i], k.fresh ? 0 : m[i], &w1, &m1);
             acc[0] += (w1 - w1) + (m1 - m1);
         }
     } else {
         for (; i < full; i += NN__LANES)
             for (size_t j = 0; j < NN__LANES; j++) {
-                nn__adam_one(&k, w[i + j], g[i + j], m[i + j], v[i + j], &w1,
-                             &m1, &v1);
+                nn__adam_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
+                             k.fresh ? 0 : v[i + j], &w1, &m1, &v1);
                 acc[j] += (w1 - w1) + (m1 - m1) + (v1 - v1);
             }
         for (; i < P; i++) {
-            nn__adam_one(&k, w[i], g[i], m[i], v[i], &w1, &m1, &v1);
+            nn__adam_one(&k, w[i], g[i], k.fresh ? 0 : m[i], k.fresh ? 0 : v[i],
+                         &w1, &m1, &v1);
             acc[0] += (w1 - w1) + (m1 - m1) + (v1 - v1);
         }
     }
@@ -2388,18 +2393,24 @@ NNDEF nn_result nn_sgd_step(nn_net *net, nn_real lr) {
 NNDEF nn_result nn_step(nn_net *net, const nn_opt *opt) {
     nn__opt_k c;
     nn_result r;
+    int fresh;
     NN_ASSERT(net);
     if (!opt || !nn__opt_ok(opt)) return NN_ERR_INVALID;
     r = nn__opt_alloc(net);
     if (r != NN_OK) return r;
-    /* another kind of optimizer than the last starts from fresh state */
-    if (opt->kind != net->opt_kind) {
+    /* another kind of optimizer than the last starts from fresh state:
+       the check reads m and v as 0, and only a step that passes it
+       resets them */
+    fresh = opt->kind != net->opt_kind;
+    if (!fresh && net->opt_t >= NN__MAX_STEPS) return NN_ERR_INVALID;
+    c = nn__opt_consts(opt, fresh ? 1 : net->opt_t + 1);
+    c.fresh = fresh;
+    if (!nn__step_check(net, &c)) return NN_ERR_NONFINITE;
+    if (fresh) {
         nn_opt_reset(net);
         net->opt_kind = opt->kind;
     }
-    if (net->opt_t >= NN__MAX_STEPS) return NN_ERR_INVALID;
-    c = nn__opt_consts(opt, net->opt_t + 1);
-    if (!nn__step_check(net, &c)) return NN_ERR_NONFINITE;
+    c.fresh = 0;
     net->opt_t++;
     nn__step_apply(net, &c);
     return NN_OK;
@@ -2463,6 +2474,10 @@ static nn_result nn__gradcheck(nn_net *net, nn_loss loss, const nn_real *x,
         (void)nn_forward(net, x, B);
         lm = nn__loss_value(net, loss, y);
         net->params[k] = w;
+        if (!nn__finite(lp) || !nn__finite(lm)) { /* h too large here */
+            (void)nn_forward(net, x, B);
+            return NN_ERR_NONFINITE;
+        }
         num = (lp - lm) / ((double)wp - (double)wm);
         g = (double)net->grads[k];
         err = fabs(g - num) / NN__MAX(NN__MAX(fabs(g), fabs(num)), 1e-3);

@@ -184,6 +184,40 @@ static void check_step_results(void) {
         nn_destroy(net);
     }
     {
+        /* a step with another kind of optimizer would start from fresh
+           state; refused, the old state (Adam's m, v, t) stays */
+        nn_net *net = stepped(NN_OPT_ADAM);
+        nn_opt o = nn_opt_sgd(0.1);
+        snap s;
+        o.momentum = 0.9;
+        nn_grads(net)[0] = (nn_real)NAN;
+        s = take(net);
+        CHECK(nn_step(net, &o) == NN_ERR_NONFINITE);
+        CHECK(same(net, s));
+        nn_grads(net)[0] = 0;
+        CHECK(nn_step(net, &o) == NN_OK); /* and then it does start afresh */
+        CHECK(net->opt_kind == NN_OPT_SGD && net->opt_t == 1);
+        nn_destroy(net);
+    }
+    {
+        /* gradcheck with a step that overflows the loss: every weight 2,
+           both layers linear, so W[0][0] + h times x = -1 (row 1) times
+           2 is beyond the largest real */
+        static const size_t s2[] = {3, 2, 1};
+        static const nn_act lin[] = {NN_ACT_LINEAR, NN_ACT_LINEAR};
+        const nn_real y1[4] = {0, 1, 1, 0};
+        nn_net *net = make(2, s2, lin);
+        double e = 0;
+        snap s;
+        for (size_t k = 0; k < nn_param_count(net); k++) nn_params(net)[k] = 2;
+        s = take(net);
+        CHECK(nn_gradcheck(net, NN_LOSS_MSE, X, y1, 4,
+                           TH_DOUBLE ? (nn_real)1e308 : (nn_real)3e38, &e, NULL) ==
+              NN_ERR_NONFINITE);
+        CHECK(same_model(net, s));
+        nn_destroy(net);
+    }
+    {
         /* plain gradient descent likewise, and from a NaN weight */
         nn_net *net = stepped(NN_OPT_SGD);
         snap s;
