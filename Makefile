@@ -69,7 +69,7 @@ all: examples $(TEST_BINS)
 
 examples: $(EXAMPLE_BINS)
 
-$(BUILD)/examples/%: examples/%.c nn.h
+$(BUILD)/examples/%: examples/%.c examples/png.h nn.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN_C) $(CFLAGS) -o $@ $< $(LDLIBS)
 

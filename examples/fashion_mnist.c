@@ -11,8 +11,9 @@
        and Adam through nn_train: batches of 64, the learning rate falling
        from 1e-3 to 0 along a cosine over 20 epochs,
      - shows a progress line while an epoch runs and a summary after it,
-     - writes saliency.pgm into dir: for each kind, the pixels that move
-       the net's belief in that kind up or down (see write_saliency),
+     - writes saliency.png into dir: for each kind, its mean image and the
+       pixels that move the net's belief in that kind up (red) or down
+       (blue) (see write_saliency),
      - prints the confusion matrix and the test accuracy.
 
    Get the data (Debian):  sudo apt-get install dataset-fashion-mnist
@@ -23,6 +24,7 @@
    is build/fashion-mnist, where `make fashion-mnist-data` puts them. */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
+#include "png.h" /* png_write, by hand */
 
 #include <math.h>
 #include <stdio.h>
@@ -127,48 +129,76 @@ static int load_set(const char *dir, const char *prefix, nn_real **x, nn_real **
 #define PANEL (2 * SIDE) /* each kind's map, drawn at twice the size */
 #define GAP 4
 
-/* For each kind c, the mean of dp_c/dx over the test images of kind c,
-   where p_c is the net's probability of c and x the image's pixels.  In the
-   picture mid-grey is 0, lighter pixels raise the net's belief in c where
-   they are brighter, darker pixels lower it: a trouser's gap between the
-   legs shows dark.  nn_output_grad gives the derivative of one output with
-   respect to every pixel of a batch in one backward pass.  The ten maps,
-   each scaled to its own largest magnitude, go side by side into a binary
-   PGM (a short text header and then one byte a pixel; image viewers open
-   it). */
+/* For each kind c, the mean of x * dp_c/dx over the test images of kind
+   c, where p_c is the net's probability of c and x the image's pixels
+   ("gradient times input"): which of the pixels that are lit push the
+   net towards c (red) and which away from it (blue); white where nothing
+   is lit or nothing matters.  nn_output_grad gives the derivative of one
+   output with respect to every pixel of a batch in one backward pass.
+   dp_c/dx alone looks like noise: a pixel that is dark in every image of
+   the kind gets a gradient nothing in the data ever uses, and single
+   pixels vary a lot, so each map is also smoothed over 3 x 3 pixels.
+   Each kind gets a column: its mean image on top, in grey, and its map
+   below, scaled to its own largest magnitude.  One PNG (png.h): palette
+   entries 0 .. 127 are greys, 128 .. 255 the blue-white-red scale. */
+#define SAL_W (CLASSES * PANEL + (CLASSES - 1) * GAP)
+#define SAL_H (2 * PANEL + GAP)
 static int write_saliency(const char *path, nn_net *net, const nn_real *x,
                           const unsigned char *label, size_t n) {
-    enum { W = CLASSES * PANEL + (CLASSES - 1) * GAP, CHUNK = 250 };
+    enum { CHUNK = 250 };
     static nn_real rows[CHUNK * PIXELS], dx[CHUNK * PIXELS];
-    static unsigned char pix[PANEL * W];
-    double map[PIXELS];
-    FILE *f;
-    int ok;
-    memset(pix, 0, sizeof pix);
+    static unsigned char pix[SAL_H * SAL_W], palette[3 * 256];
+    double map[PIXELS], mean[PIXELS], smooth[PIXELS];
+    for (int i = 0; i < 128; i++) /* greys, black to white */
+        palette[3 * i] = palette[3 * i + 1] = palette[3 * i + 2] = (unsigned char)(i * 255 / 127);
+    for (int i = 0; i < 128; i++) { /* v from -1 (blue) through 0 (white) to 1 (red) */
+        const double v = (i - 63.5) / 63.5, t = v < 0 ? -v : v;
+        const double to[3] = {v < 0 ? 33 : 178, v < 0 ? 102 : 24, v < 0 ? 172 : 43};
+        for (int k = 0; k < 3; k++)
+            palette[3 * (128 + i) + k] = (unsigned char)(255 + (to[k] - 255) * t + 0.5);
+    }
+    memset(pix, 127, sizeof pix); /* white */
     for (size_t c = 0; c < CLASSES; c++) {
         double top = 0;
-        size_t s = 0;
+        size_t s = 0, count = 0;
         memset(map, 0, sizeof map);
+        memset(mean, 0, sizeof mean);
         while (s < n) { /* the next CHUNK images of kind c, one batch */
             size_t b = 0;
             for (; s < n && b < CHUNK; s++)
                 if (label[s] == c) memcpy(rows + b++ * PIXELS, x + s * PIXELS, sizeof rows[0] * PIXELS);
             if (b == 0) break;
-            if (!nn_forward(net, rows, b)) return 0;
-            nn_output_grad(net, c, dx);
-            for (size_t k = 0; k < b * PIXELS; k++) map[k % PIXELS] += (double)dx[k];
+            if (!nn_forward(net, rows, b) || nn_output_grad(net, c, dx) != NN_OK) return 0;
+            for (size_t k = 0; k < b * PIXELS; k++) {
+                map[k % PIXELS] += (double)dx[k] * (double)rows[k];
+                mean[k % PIXELS] += (double)rows[k];
+            }
+            count += b;
         }
+        for (int r = 0; r < SIDE; r++) /* the mean over the 3 x 3 around */
+            for (int q = 0; q < SIDE; q++) {
+                double sum = 0;
+                int count3 = 0;
+                for (int i = r - 1; i <= r + 1; i++)
+                    for (int j = q - 1; j <= q + 1; j++)
+                        if (i >= 0 && j >= 0 && i < SIDE && j < SIDE) {
+                            sum += map[i * SIDE + j];
+                            count3++;
+                        }
+                smooth[r * SIDE + q] = sum / count3;
+            }
+        memcpy(map, smooth, sizeof map);
         for (size_t k = 0; k < PIXELS; k++) top = fabs(map[k]) > top ? fabs(map[k]) : top;
         for (size_t k = 0; k < PANEL * PANEL; k++) {
-            const size_t r = k / PANEL, col = k % PANEL;
-            const double v = top > 0 ? map[r / 2 * SIDE + col / 2] / top : 0;
-            pix[r * W + c * (PANEL + GAP) + col] = (unsigned char)(127.5 + 127.5 * v);
+            const size_t r = k / PANEL, col = k % PANEL, at = r / 2 * SIDE + col / 2;
+            const double v = top > 0 ? map[at] / top : 0;
+            const double m = count ? mean[at] / (double)count : 0;
+            unsigned char *p = pix + r * SAL_W + c * (PANEL + GAP) + col;
+            p[0] = (unsigned char)(m * 127 + 0.5);
+            p[(PANEL + GAP) * SAL_W] = (unsigned char)(128 + (v + 1) * 63.5 + 0.5);
         }
     }
-    f = fopen(path, "wb");
-    if (!f) return 0;
-    ok = fprintf(f, "P5\n%d %d\n255\n", W, PANEL) > 0 && fwrite(pix, 1, sizeof pix, f) == sizeof pix;
-    return fclose(f) == 0 && ok;
+    return png_write(path, pix, SAL_W, SAL_H, 8, palette, 256);
 }
 
 /* ---- progress ------------------------------------------------------------- */
@@ -253,7 +283,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "fashion_mnist: training failed\n");
         goto done;
     }
-    snprintf(picture, sizeof picture, "%s/saliency.pgm", dir);
+    snprintf(picture, sizeof picture, "%s/saliency.png", dir);
     if (!write_saliency(picture, net, tx, tlabel, tn)) {
         fprintf(stderr, "fashion_mnist: cannot write %s\n", picture);
         goto done;

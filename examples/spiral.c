@@ -15,6 +15,7 @@
    (the pictures go to output-dir, default the current directory). */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
+#include "png.h" /* png_write, by hand */
 
 #include <math.h>
 #include <stdio.h>
@@ -47,122 +48,55 @@ static void make_spirals(nn_real *x, nn_real *y, uint64_t seed) {
         }
 }
 
-/* ---- PNG, written by hand ------------------------------------------------
-   A PNG is a signature and chunks (length, type, data, CRC-32).  Pixels
-   are palette indices, 4 bits each; every row starts with a filter byte
-   (0: none); the rows are wrapped in a zlib stream of "stored" deflate
-   blocks, which are raw bytes with a length, so no compressor is needed. */
-
-static unsigned long crc_update(unsigned long crc, const unsigned char *p, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++) crc = crc & 1 ? 0xedb88320UL ^ (crc >> 1) : crc >> 1;
-    }
-    return crc;
-}
-
-static void put_u32(unsigned char *p, unsigned long v) {
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static int write_chunk(FILE *f, const char *type, const unsigned char *data, size_t n) {
-    unsigned char head[8];
-    unsigned long crc;
-    put_u32(head, (unsigned long)n);
-    memcpy(head + 4, type, 4);
-    crc = crc_update(0xffffffffUL, head + 4, 4);
-    crc = crc_update(crc, data, n) ^ 0xffffffffUL;
-    put_u32(head, (unsigned long)n); /* (head[0..3] is the length) */
-    if (fwrite(head, 1, 8, f) != 8 || (n && fwrite(data, 1, n, f) != n)) return 0;
-    put_u32(head, crc);
-    return fwrite(head, 1, 4, f) == 4;
-}
-
-/* pix: SIDE x SIDE palette indices 0..15; palette: n_colors RGB triples */
-static int write_png(const char *path, const unsigned char *pix,
-                     const unsigned char *palette, size_t n_colors) {
-    enum { ROW = 1 + SIDE / 2, RAW = SIDE * ROW, BLOCKS = (RAW + 65534) / 65535 };
-    static unsigned char raw[RAW], z[2 + RAW + 5 * BLOCKS + 4];
-    unsigned char ihdr[13];
-    unsigned long a = 1, b = 0; /* Adler-32 of the raw bytes */
-    size_t n = 0;
-    FILE *f = fopen(path, "wb");
-    int ok;
-    if (!f) return 0;
-    for (int r = 0; r < SIDE; r++) {
-        unsigned char *row = raw + r * ROW;
-        row[0] = 0; /* filter: none */
-        for (int c = 0; c < SIDE; c += 2)
-            row[1 + c / 2] = (unsigned char)(pix[r * SIDE + c] << 4 | pix[r * SIDE + c + 1]);
-    }
-    z[n++] = 0x78; /* zlib: deflate, 32K window */
-    z[n++] = 0x01; /* no preset dictionary; (0x7801) % 31 == 0 */
-    for (size_t done = 0; done < RAW;) {
-        const size_t len = RAW - done < 65535 ? RAW - done : 65535;
-        z[n++] = done + len == RAW; /* BFINAL on the last, BTYPE 00 */
-        z[n++] = (unsigned char)len;
-        z[n++] = (unsigned char)(len >> 8);
-        z[n++] = (unsigned char)~len;
-        z[n++] = (unsigned char)(~len >> 8);
-        memcpy(z + n, raw + done, len);
-        n += len;
-        done += len;
-    }
-    for (size_t i = 0; i < RAW; i++) {
-        a = (a + raw[i]) % 65521;
-        b = (b + a) % 65521;
-    }
-    put_u32(z + n, b << 16 | a);
-    n += 4;
-    put_u32(ihdr, SIDE);
-    put_u32(ihdr + 4, SIDE);
-    ihdr[8] = 4;  /* bits per pixel */
-    ihdr[9] = 3;  /* colour type: palette */
-    ihdr[10] = 0; /* deflate */
-    ihdr[11] = 0; /* adaptive filtering */
-    ihdr[12] = 0; /* not interlaced */
-    ok = fwrite("\x89PNG\r\n\x1a\n", 1, 8, f) == 8 && write_chunk(f, "IHDR", ihdr, 13) &&
-         write_chunk(f, "PLTE", palette, 3 * n_colors) && write_chunk(f, "IDAT", z, n) &&
-         write_chunk(f, "IEND", NULL, 0);
-    return fclose(f) == 0 && ok;
-}
-
 /* ---- the loss curve as SVG ---------------------------------------------- */
 
+/* The loss on a log scale: the curves fall over decades, and on a linear
+   axis everything after the first few epochs is a flat line at the
+   bottom.  A tick and a grid line at every power of ten. */
 static int write_loss_svg(const char *path, const double *train, const double *val, int n) {
     const double W = 560, H = 320, left = 60, right = 20, top = 20, bottom = 45;
-    double max = 0;
+    const double plot_w = W - left - right, plot_h = H - top - bottom;
+    double lo = HUGE_VAL, hi = 0;
     FILE *f = fopen(path, "w");
     if (!f) return 0;
-    for (int e = 0; e < n; e++) max = fmax(max, fmax(train[e], val[e]));
+    for (int e = 0; e < n; e++) {
+        const double a = fmin(train[e], val[e]), b = fmax(train[e], val[e]);
+        if (a > 0) lo = fmin(lo, a);
+        hi = fmax(hi, b);
+    }
+    if (!(lo <= hi) || !(hi > 0)) lo = hi = 1; /* no positive loss to draw */
+    lo = floor(log10(lo)); /* whole decades */
+    hi = fmax(ceil(log10(hi)), lo + 1);
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    /* axes, with ticks on the loss axis at 0, max/4, ... max */
+    for (double k = lo; k <= hi; k++) { /* decades: a grid line and a label */
+        const double py = H - bottom - plot_h * (k - lo) / (hi - lo);
+        fprintf(f, "<path d=\"M%.0f %.1f H%.0f\" stroke=\"#dddddd\"/>\n", left, py, W - right);
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", left - 6,
+                py + 4, pow(10, k));
+    }
     fprintf(f, "<path d=\"M%.0f %.0f V%.0f H%.0f\" stroke=\"black\" fill=\"none\"/>\n", left,
             top, H - bottom, W - right);
-    for (int i = 0; i <= 4; i++) {
-        const double v = max * i / 4, py = H - bottom - (H - top - bottom) * i / 4;
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%.2f</text>\n", left - 6,
-                py + 4, v);
-    }
     for (int i = 0; i <= 4; i++) { /* epoch ticks: 1, n/4, ..., n */
         const int e = i == 0 ? 1 : n * i / 4;
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%d</text>\n",
-                left + (W - left - right) * (e - 1) / (n > 1 ? n - 1 : 1), H - bottom + 16, e);
+                left + plot_w * (e - 1) / (n > 1 ? n - 1 : 1), H - bottom + 16, e);
     }
     fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">epoch</text>\n",
             (left + W - right) / 2, H - 6);
+    fprintf(f, "<text transform=\"translate(14 %.0f) rotate(-90)\" text-anchor=\"middle\">"
+               "loss (log scale)</text>\n", top + plot_h / 2);
     for (int line = 0; line < 2; line++) {
         const double *v = line ? val : train;
         fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
                 line ? "#d95f02" : "#1b64b4");
-        for (int e = 0; e < n; e++)
-            fprintf(f, "%.1f,%.1f ", left + (W - left - right) * e / (n > 1 ? n - 1 : 1),
-                    H - bottom - (H - top - bottom) * v[e] / max);
+        for (int e = 0; e < n; e++) {
+            /* a loss of 0 (or below the axis) sits on the bottom line */
+            const double d = v[e] > 0 ? fmax(log10(v[e]) - lo, 0) : 0;
+            fprintf(f, "%.1f,%.1f ", left + plot_w * e / (n > 1 ? n - 1 : 1),
+                    H - bottom - plot_h * d / (hi - lo));
+        }
         fprintf(f, "\"/>\n<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">%s loss</text>\n",
                 W - right - 150, top + 15 + 16 * line, line ? "#d95f02" : "#1b64b4",
                 line ? "validation" : "training");
@@ -242,7 +176,7 @@ int main(int argc, char **argv) {
     }
     snprintf(png, sizeof png, "%s/spiral.png", dir);
     snprintf(svg, sizeof svg, "%s/spiral_loss.svg", dir);
-    if (!write_png(png, pix, palette, 7) || !write_loss_svg(svg, c.train, c.val, EPOCHS)) {
+    if (!png_write(png, pix, SIDE, SIDE, 4, palette, 7) || !write_loss_svg(svg, c.train, c.val, EPOCHS)) {
         fprintf(stderr, "spiral: cannot write %s or %s\n", png, svg);
         nn_destroy(net);
         return 1;

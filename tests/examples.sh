@@ -76,8 +76,9 @@ check "faq: class weights find more of the rare class" \
     less "$(figure "class 1 recall:" 1)" "$(figure "class 1 recall:" 2)"
 
 # a tiny well-formed data set (24 training and 10 test images, all black,
-# labels 0..9 in turn): the whole pipeline runs and writes its saliency map
-# (10 panels of 56 x 56 with gaps of 4: 596 x 56)
+# labels 0..9 in turn): the whole pipeline runs and writes its saliency
+# picture (10 columns of 56 pixels with gaps of 4, each its mean image
+# above its map: 596 x 116)
 byte() { printf "\\$(printf %03o "$1")"; } # one byte of value 0..255
 idx_images() { # FILE COUNT (< 256)
     printf '\000\000\010\003\000\000\000' >"$1"
@@ -102,8 +103,12 @@ idx_labels "$tmp/tiny/t10k-labels-idx1-ubyte" 10
 $NN_RUN "$build/examples/fashion_mnist" "$tmp/tiny" 1 >"$tmp/fm.out" 2>&1
 check "fashion_mnist runs on a tiny data set" test $? -eq 0
 check "fashion_mnist ends with its test accuracy" ends_with_accuracy "$tmp/fm.out"
-check "saliency.pgm has a PGM header" test "$(head -c 14 "$tmp/tiny/saliency.pgm")" = "$(printf 'P5\n596 56\n255\n')"
-check "saliency.pgm has every pixel" test "$(wc -c <"$tmp/tiny/saliency.pgm")" -eq $((14 + 596 * 56))
+png_head() { head -c 24 "$1" | od -An -tx1 | tr -d ' \n'; }
+# the signature, IHDR's length and type, 596 x 116, 8 bits, palette
+check "saliency.png is a PNG of 596 x 116 palette pixels" \
+    test "$(png_head "$tmp/tiny/saliency.png")" = 89504e470d0a1a0a0000000d494844520000025400000074
+check "saliency.png holds every pixel (stored deflate: 116 rows of 597 bytes)" \
+    test "$(wc -c <"$tmp/tiny/saliency.png")" -gt $((116 * 597))
 $NN_RUN "$build/examples/fashion_mnist" "$tmp/tiny" 0 >"$tmp/fm.out" 2>&1
 check "fashion_mnist refuses 0 epochs" test $? -eq 1
 
