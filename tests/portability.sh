@@ -3,7 +3,7 @@
 # "ok" or "FAILED" with the end of its log.  A line whose tools are missing
 # fails; nothing is skipped.  .ci/run installs the Debian packages:
 # clang tcc musl-tools gcc-12-multilib g++-12-multilib gcc-12-s390x-linux-gnu
-# g++-12-s390x-linux-gnu libc6-dev-s390x-cross qemu-user pkgconf.
+# g++-12-s390x-linux-gnu libc6-dev-s390x-cross qemu-user pkgconf strace.
 # Ends with "N passed, N failed".  Run from the repository root.
 . tests/check.sh
 out=build/portability
@@ -134,6 +134,23 @@ home_recipe() ( # a subshell: HOME and PKG_CONFIG_PATH stay its own
         cc -O2 -o "$tmp/app" "$tmp/app.c" $(pkg-config --cflags --libs nn) && "$tmp/app"
 )
 check "README's pkg-config recipe with PREFIX=\$HOME/.local works as written" home_recipe
+
+# nn_save's system calls, as strace sees them: the temporary file created
+# exclusively, fsync'ed, closed and renamed over the model, then the
+# directory fsync'ed (a power cut after nn_save returns loses nothing)
+durable_save() {
+    printf '#define NN_IMPLEMENTATION\n#include "nn.h"\nint main(int argc, char **argv) {\n    const size_t s[] = {2, 1};\n    const nn_act a[] = {NN_ACT_SIGMOID};\n    nn_net *n = nn_create(1, s, a, 1, NULL);\n    int r = argc > 1 && n && nn_save(n, argv[1]) == NN_OK ? 0 : 1;\n    nn_destroy(n);\n    return r;\n}\n' >"$tmp/save_once.c" &&
+        gcc $WARN -I. -O2 -o "$tmp/save_once" "$tmp/save_once.c" -lm &&
+        strace -o "$tmp/strace.txt" -e trace=open,openat,fsync,rename,renameat,renameat2 \
+            "$tmp/save_once" "$tmp/model.nn" &&
+        awk '/\.nn-[0-9a-f]*\.tmp", O_WRONLY\|O_CREAT\|O_EXCL/ { step = 1; next }
+             step == 1 && /^fsync\(/ { step = 2; next }
+             step == 2 && /rename/ && /model\.nn"/ { step = 3; next }
+             step == 3 && /O_RDONLY/ { step = 4; next }
+             step == 4 && /^fsync\(/ { step = 5 }
+             END { exit step != 5 }' "$tmp/strace.txt" || { cat "$tmp/strace.txt"; false; }
+}
+check "nn_save: O_EXCL temporary, fsync, rename, fsync of the directory (strace)" durable_save
 
 # a machine without a C++ compiler: make test runs the C configs and says so
 no_cxx() {
