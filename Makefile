@@ -47,7 +47,7 @@ COMPILE_cxx-float = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS)
 COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
 TESTS = kernels activations losses network gradcheck alloc learn optim train model \
-  checks
+  checks scaling
 PROGRAMS = $(addprefix test_,$(TESTS)) dropin static nostdio
 EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist faq
 # examples whose only promise is to run and exit 0; tests/examples.sh checks

@@ -398,7 +398,8 @@ NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B);
    nothing in the net is written and nothing is allocated.  Runs the net on
    x (B x nn_size(net, 0)) and writes the output (B x nn_size(net, L)) to
    out, using scratch, an array of nn_predict_scratch_size(net, B) reals
-   that the caller owns, one per thread.  Gives the same numbers as
+   that the caller owns, one per thread (the size depends on the net's
+   shape and B only).  Gives the same numbers as
    nn_forward, bit for bit.  NN_ERR_INVALID when B is 0 or an array is
    NULL (out is then untouched).  nn_predict_scratch_size returns 0 when
    the size would overflow size_t. */
@@ -439,6 +440,29 @@ NNDEF nn_result nn_one_hot(nn_real *y, const size_t *labels, size_t n,
    (cross-entropy is the only loss that weighs classes); nothing changes
    then.  MSE on a softmax output ignores the weights. */
 NNDEF nn_result nn_set_class_weights(nn_net *net, const nn_real *w);
+
+/* Input scaling, part of the net: every function that takes raw inputs
+   (nn_forward, nn_predict, nn_train and its validation, the evaluation
+   functions, nn_gradcheck) first maps each input i to
+      x'_i = (x_i - shift_i) * scale_i
+   and the model file keeps the map, so preprocessing cannot be forgotten
+   where the net is deployed.  The input gradients (nn_input_grad,
+   nn_output_grad) stay gradients with respect to the raw inputs.  A new
+   net has the identity (shift 0, scale 1).
+   nn_set_input_scaling copies nn_size(net, 0) shifts and scales (both
+   NULL: back to the identity); NN_ERR_INVALID when only one is NULL or
+   NN_ERR_NONFINITE when a value is not finite, nothing changed.
+   nn_fit_input_scaling standardizes by the n rows of x: shift = the mean
+   of each column, scale = 1 / its standard deviation (over n, as
+   scikit-learn's StandardScaler), 1 for a column that is constant;
+   NN_ERR_INVALID for n = 0, NN_ERR_NONFINITE for a non-finite x.
+   nn_input_scaling gives the net's own arrays (read-only) and returns 1,
+   or 0 and NULLs for the identity. */
+NNDEF nn_result nn_set_input_scaling(nn_net *net, const nn_real *shift,
+                                     const nn_real *scale);
+NNDEF nn_result nn_fit_input_scaling(nn_net *net, const nn_real *x, size_t n);
+NNDEF int nn_input_scaling(const nn_net *net, const nn_real **shift,
+                           const nn_real **scale);
 
 /* ---- backward ---------------------------------------------------------- */
 
@@ -636,14 +660,15 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
    infinity, else NN_ERR_INVALID), and the loaders refuse such a file with
    NN_ERR_UNSUPPORTED.
 
-   Format version 1.  Every integer is little-endian, every real IEEE-754
-   in the real size of the build that saved it, little-endian too:
+   Format version 2 (nn_save writes it; version 1, the same without
+   bit 2, still loads).  Every integer is little-endian, every real
+   IEEE-754 in the real size of the build that saved it, little-endian too:
      offset  bytes  field
       0       8     magic: 89 4E 4E 48 0D 0A 1A 0A ("\x89NNH\r\n\x1a\n")
-      8       4     format version, 1
+      8       4     format version, 2 (or 1)
      12       4     real size: 4 (float) or 8 (double)
-     16       4     flags: bit 0 class weights, bit 1 optimizer state;
-                    other bits 0
+     16       4     flags: bit 0 class weights, bit 1 optimizer state,
+                    bit 2 input scaling (version 2 only); other bits 0
      20       4     L, the number of layers, >= 1
      24      16     the generator: state, inc (2 x u64)
      40   8(L+1)    sizes[0 .. L] (u64, each >= 1)
@@ -651,6 +676,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
           P reals   parameters in the layout of nn_params (P =
                     nn_param_count)
           if bit 0: sizes[L] reals, the class weights
+          if bit 2: sizes[0] reals shift, then sizes[0] reals scale
           if bit 1: u32 optimizer kind (nn_opt_kind), u32 0, u64 step
                     count t, P reals m, P reals v
           4         CRC-32 (the zlib/PNG polynomial) of every byte before
@@ -1631,7 +1657,8 @@ static void nn__sigmoid_bce_backward(nn_real *dz, const nn_real *a,
    The net owns up to four blocks of memory:
      the net itself, with sizes, acts and per-layer offsets behind it;
      params and grads, 2 * n_params reals, in the layout nn_params
-     describes, and then the class weights of the output layer;
+     describes, and then the class weights of the output layer and the
+     input scaling (shift, then scale, sizes[0] each);
      from the first nn_step on, the optimizer state: m and v, 2 * n_params;
      the workspace, for `capacity` rows: a copy of the input x, then z and a
      of every layer, then two scratch arrays of the widest layer that
@@ -1663,6 +1690,9 @@ struct nn_net {
     nn_real *grads;       /* dLoss/dparams, same layout */
     nn_real *class_weights; /* sizes[L] weights for cross-entropy */
     int weighted;           /* whether class_weights are in use */
+    nn_real *in_shift;      /* sizes[0] each: the input scaling, */
+    nn_real *in_scale;      /*   x' = (x - shift) * scale */
+    int scaled;             /* whether it is other than the identity */
     nn_real *opt_m;       /* optimizer state, n_params each, or NULL */
     nn_real *opt_v;
     uint64_t opt_t;       /* steps since the state was reset */
@@ -1737,6 +1767,8 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
         !nn__add(head_bytes, act_bytes, &head_bytes) ||
         !nn__mul(n_params, 2, &param_bytes) ||
         !nn__add(param_bytes, sizes[n_layers], &param_bytes) ||
+        !nn__add(param_bytes, sizes[0], &param_bytes) || /* the scaling */
+        !nn__add(param_bytes, sizes[0], &param_bytes) ||
         !nn__mul(param_bytes, sizeof(nn_real), &param_bytes) ||
         !nn__add(param_bytes, NN__ALIGN, &param_bytes))
         return NULL;
@@ -1759,6 +1791,12 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
     net->params = nn__aligned(net->params_mem);
     net->grads = net->params + n_params;
     net->class_weights = net->grads + n_params;
+    net->in_shift = net->class_weights + sizes[n_layers];
+    net->in_scale = net->in_shift + sizes[0];
+    for (size_t i = 0; i < sizes[0]; i++) {
+        net->in_shift[i] = 0;
+        net->in_scale[i] = 1;
+    }
     net->opt_kind = NN_OPT_COUNT; /* no state yet */
 
     memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
@@ -1864,6 +1902,16 @@ NNDEF nn_result nn_reserve(nn_net *net, size_t B) {
     return NN_OK;
 }
 
+/* x' = (x - shift) * scale over B rows of inputs, from x into out (which
+   may be x) */
+static void nn__scale_input(const nn_net *net, nn_real *out, const nn_real *x,
+                            size_t B) {
+    const size_t n = net->sizes[0];
+    for (size_t s = 0; s < B; s++)
+        for (size_t i = 0; i < n; i++)
+            out[s * n + i] = (x[s * n + i] - net->in_shift[i]) * net->in_scale[i];
+}
+
 /* Forward pass, layer by layer:
      z = x.W^T + b      (nn__dense_forward)
      a = f(z)           (nn__act_forward)
@@ -1888,21 +1936,32 @@ static const nn_real *nn__forward_work(nn_net *net, size_t B, int z0_ready) {
 NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
     NN_ASSERT(net);
     if (!x || B == 0 || nn_reserve(net, B) != NN_OK) return NULL;
-    memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
+    if (net->scaled)
+        nn__scale_input(net, net->work, x, B);
+    else
+        memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
     return nn__forward_work(net, B, 0);
+}
+
+/* the rows of nn_predict's two scratch arrays: the widest layer, or the
+   input when it is wider (it holds the scaled input) */
+static size_t nn__predict_width(const nn_net *net) {
+    return NN__MAX(net->max_width, net->sizes[0]);
 }
 
 NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B) {
     size_t count;
     NN_ASSERT(net);
-    /* two arrays of the widest layer, z and a, taking turns */
-    if (!nn__mul(net->max_width, B, &count) || !nn__mul(count, 2, &count))
+    /* two arrays, z and a, taking turns */
+    if (!nn__mul(nn__predict_width(net), B, &count) ||
+        !nn__mul(count, 2, &count))
         return 0;
     return count;
 }
 
 /* nn_forward's two kernels per layer, with the activations alternating
-   between two scratch arrays instead of the net's workspace */
+   between two scratch arrays instead of the net's workspace; a scaled
+   input goes to the second first */
 NNDEF nn_result nn_predict(const nn_net *net, const nn_real *x, size_t B,
                            nn_real *scratch, nn_real *out) {
     const size_t L = net ? net->n_layers : 0;
@@ -1910,7 +1969,11 @@ NNDEF nn_result nn_predict(const nn_net *net, const nn_real *x, size_t B,
     NN_ASSERT(net);
     if (!x || !scratch || !out || B == 0) return NN_ERR_INVALID;
     z = scratch;
-    a = scratch + B * net->max_width;
+    a = scratch + B * nn__predict_width(net);
+    if (net->scaled) {
+        nn__scale_input(net, a, x, B);
+        x = a;
+    }
     for (size_t l = 0; l < L; l++) {
         const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
         const nn_real *W = net->params + net->offsets[l];
@@ -2016,6 +2079,72 @@ NNDEF nn_result nn_set_class_weights(nn_net *net, const nn_real *w) {
     memcpy(net->class_weights, w, n * sizeof *w);
     net->weighted = 1;
     return NN_OK;
+}
+
+NNDEF nn_result nn_set_input_scaling(nn_net *net, const nn_real *shift,
+                                     const nn_real *scale) {
+    const size_t n = net ? net->sizes[0] : 0;
+    NN_ASSERT(net);
+    if (!shift && !scale) {
+        for (size_t i = 0; i < n; i++) {
+            net->in_shift[i] = 0;
+            net->in_scale[i] = 1;
+        }
+        net->scaled = 0;
+        return NN_OK;
+    }
+    if (!shift || !scale) return NN_ERR_INVALID;
+    if (!nn__all_finite(shift, n) || !nn__all_finite(scale, n))
+        return NN_ERR_NONFINITE;
+    memcpy(net->in_shift, shift, n * sizeof *shift);
+    memcpy(net->in_scale, scale, n * sizeof *scale);
+    net->scaled = 1;
+    return NN_OK;
+}
+
+NNDEF nn_result nn_fit_input_scaling(nn_net *net, const nn_real *x, size_t n) {
+    const size_t n_in = net ? net->sizes[0] : 0;
+    size_t count;
+    NN_ASSERT(net);
+    if (!x || n == 0 || !nn__mul(n, n_in, &count)) return NN_ERR_INVALID;
+    if (!nn__all_finite(x, count)) return NN_ERR_NONFINITE;
+    for (size_t i = 0; i < n_in; i++) {
+        /* two passes in double: the mean, then the mean squared distance
+           from it (no cancellation, unlike E[x^2] - E[x]^2) */
+        double mean = 0, var = 0;
+        for (size_t s = 0; s < n; s++) mean += (double)x[s * n_in + i];
+        mean /= (double)n;
+        for (size_t s = 0; s < n; s++) {
+            const double d = (double)x[s * n_in + i] - mean;
+            var += d * d;
+        }
+        var /= (double)n;
+        net->in_shift[i] = (nn_real)mean;
+        /* a constant column, or one whose spread is lost in rounding,
+           keeps scale 1 (dividing by its spread would blow it up) */
+        net->in_scale[i] = var > 0 && nn__finite(1 / sqrt(var)) &&
+                                   (nn_real)(1 / sqrt(var)) > 0
+                               ? (nn_real)(1 / sqrt(var))
+                               : 1;
+    }
+    net->scaled = 1;
+    return NN_OK;
+}
+
+NNDEF int nn_input_scaling(const nn_net *net, const nn_real **shift,
+                           const nn_real **scale) {
+    NN_ASSERT(net);
+    if (shift) *shift = net->scaled ? net->in_shift : NULL;
+    if (scale) *scale = net->scaled ? net->in_scale : NULL;
+    return net->scaled;
+}
+
+/* the input gradient through the scaling: dL/dx = dL/dx' * scale */
+static void nn__scale_input_grad(const nn_net *net, nn_real *dx, size_t B) {
+    const size_t n = net->sizes[0];
+    if (!net->scaled) return;
+    for (size_t s = 0; s < B; s++)
+        for (size_t i = 0; i < n; i++) dx[s * n + i] *= net->in_scale[i];
 }
 
 NNDEF void nn_zero_grad(nn_net *net) {
@@ -2125,6 +2254,7 @@ NNDEF nn_result nn_input_grad(nn_net *net, nn_loss loss, const nn_real *y,
     if (r != NN_OK) return r;
     nn__loss_dz(net, loss, y, nn__scratch(net, 0));
     nn__backprop(net, 0, dx);
+    nn__scale_input_grad(net, dx, net->batch);
     return NN_OK;
 }
 
@@ -2141,6 +2271,7 @@ NNDEF nn_result nn_output_grad(nn_net *net, size_t o, nn_real *dx) {
     nn__act_backward(d, nn__layer_z(net, L - 1), nn__layer_a(net, L - 1), B,
                      n, net->acts[L - 1]);
     nn__backprop(net, 0, dx);
+    nn__scale_input_grad(net, dx, B);
     return NN_OK;
 }
 
@@ -2928,14 +3059,16 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
                 memcpy(by + s * n_out, y + idx[start + s] * n_out,
                        n_out * sizeof *by);
             }
+            if (net->scaled) nn__scale_input(net, net->work, net->work, b);
             (void)nn__forward_work(net, b, ahead); /* fits: reserved above */
             batch_sum = nn__loss_sum(net, cfg->loss, by, &batch_count);
             if (!nn__finite(batch_sum)) r = NN_ERR_NONFINITE;
             if (r != NN_OK) break;
             /* look ahead to the next row, unless a callback could change
-               the net before it */
+               the net before it (or the row would need scaling first) */
             stepped = fused ? nn__sgd_fused(net, cfg->loss, by, &opt,
-                                            start + 1 < n && !cfg->on_batch
+                                            start + 1 < n && !cfg->on_batch &&
+                                                    !net->scaled
                                                 ? x + idx[start + 1] * n_in
                                                 : NULL,
                                             &wnorm)
@@ -3035,9 +3168,10 @@ static uint32_t nn__crc32(uint32_t crc, const unsigned char *p, size_t n) {
 
 static const unsigned char nn__magic[8] = {0x89, 'N', 'N', 'H',
                                            '\r', '\n', 0x1a, '\n'};
-#define NN__FORMAT_VERSION 1u
+#define NN__FORMAT_VERSION 2u
 #define NN__FLAG_CLASS_WEIGHTS 1u
 #define NN__FLAG_OPTIMIZER 2u
+#define NN__FLAG_SCALING 4u /* version 2 on */
 #define NN__HEADER_BYTES 40u /* magic to the generator */
 
 typedef struct nn__writer {
@@ -3092,6 +3226,9 @@ static int nn__has_opt_state(const nn_net *net) {
 static nn_result nn__net_check(const nn_net *net) {
     const size_t P = net->n_params, K = net->sizes[net->n_layers];
     if (!nn__all_finite(net->params, P)) return NN_ERR_NONFINITE;
+    if (net->scaled && (!nn__all_finite(net->in_shift, net->sizes[0]) ||
+                        !nn__all_finite(net->in_scale, net->sizes[0])))
+        return NN_ERR_NONFINITE;
     if (net->weighted) {
         if (!nn__all_finite(net->class_weights, K)) return NN_ERR_NONFINITE;
         if (net->acts[net->n_layers - 1] != NN_ACT_SOFTMAX)
@@ -3117,7 +3254,8 @@ static void nn__write_model(nn__writer *w, const nn_net *net) {
     nn__put_u32(w, NN__FORMAT_VERSION);
     nn__put_u32(w, (uint32_t)sizeof(nn_real));
     nn__put_u32(w, (net->weighted ? NN__FLAG_CLASS_WEIGHTS : 0u) |
-                       (opt ? NN__FLAG_OPTIMIZER : 0u));
+                       (opt ? NN__FLAG_OPTIMIZER : 0u) |
+                       (net->scaled ? NN__FLAG_SCALING : 0u));
     nn__put_u32(w, (uint32_t)L);
     nn__put_u64(w, net->rng.state);
     nn__put_u64(w, net->rng.inc);
@@ -3125,6 +3263,10 @@ static void nn__write_model(nn__writer *w, const nn_net *net) {
     for (size_t l = 0; l < L; l++) nn__put_u32(w, (uint32_t)net->acts[l]);
     nn__put_reals(w, net->params, net->n_params);
     if (net->weighted) nn__put_reals(w, net->class_weights, net->sizes[L]);
+    if (net->scaled) {
+        nn__put_reals(w, net->in_shift, net->sizes[0]);
+        nn__put_reals(w, net->in_scale, net->sizes[0]);
+    }
     if (opt) {
         nn__put_u32(w, (uint32_t)net->opt_kind);
         nn__put_u32(w, 0);
@@ -3159,10 +3301,11 @@ NNDEF nn_result nn_save_mem(const nn_net *net, void *buf, size_t cap) {
 
 /* What the reader learns from the header, before anything is allocated. */
 typedef struct nn__model_info {
-    size_t real_size, n_layers, n_params, n_out;
+    size_t real_size, n_layers, n_params, n_out, n_in;
     size_t length; /* of the whole model, CRC included */
     uint32_t flags;
-    const unsigned char *sizes, *acts, *params, *class_weights, *opt;
+    const unsigned char *sizes, *acts, *params, *class_weights, *scaling;
+    const unsigned char *opt;
 } nn__model_info;
 
 static uint32_t nn__get_u32(const unsigned char *p) {
@@ -3213,7 +3356,8 @@ static nn_result nn__model_layout(const unsigned char *p, size_t avail,
     m->real_size = nn__get_u32(p + 12);
     m->flags = nn__get_u32(p + 16);
     if ((m->real_size != 4 && m->real_size != 8) ||
-        (m->flags & ~(NN__FLAG_CLASS_WEIGHTS | NN__FLAG_OPTIMIZER)) != 0 ||
+        (m->flags & ~(NN__FLAG_CLASS_WEIGHTS | NN__FLAG_OPTIMIZER |
+                      (nn__get_u32(p + 8) >= 2 ? NN__FLAG_SCALING : 0u))) != 0 ||
         nn__get_u32(p + 20) == 0)
         return NN_ERR_UNSUPPORTED;
     L = m->n_layers = (size_t)nn__get_u32(p + 20);
@@ -3250,6 +3394,7 @@ static nn_result nn__model_layout(const unsigned char *p, size_t avail,
         return NN_ERR_TRUNCATED;
     }
     m->n_out = (size_t)nn__get_u64(m->sizes + 8 * L);
+    m->n_in = (size_t)nn__get_u64(m->sizes);
     for (size_t l = 0; l < L; l++)
         if (nn__get_u32(m->acts + 4 * l) >= (uint32_t)NN_ACT_COUNT)
             return NN_ERR_UNSUPPORTED;
@@ -3261,6 +3406,9 @@ static nn_result nn__model_layout(const unsigned char *p, size_t avail,
         goto too_long;
     if (m->flags & NN__FLAG_CLASS_WEIGHTS)
         if (!nn__mul(m->n_out, m->real_size, &count) || !nn__add(at, count, &at))
+            goto too_long;
+    if (m->flags & NN__FLAG_SCALING)
+        if (!nn__mul(m->n_in, 2 * m->real_size, &count) || !nn__add(at, count, &at))
             goto too_long;
     if (m->flags & NN__FLAG_OPTIMIZER)
         if (!nn__mul(m->n_params, 2 * m->real_size, &count) ||
@@ -3288,8 +3436,10 @@ static nn_result nn__check_model(const unsigned char *p, size_t len,
     at = NN__HEADER_BYTES + 12 * m->n_layers + 8;
     m->params = p + at;
     m->class_weights = m->params + m->n_params * m->real_size;
-    m->opt = m->class_weights +
-             (m->flags & NN__FLAG_CLASS_WEIGHTS ? m->n_out * m->real_size : 0);
+    m->scaling = m->class_weights +
+                 (m->flags & NN__FLAG_CLASS_WEIGHTS ? m->n_out * m->real_size : 0);
+    m->opt = m->scaling +
+             (m->flags & NN__FLAG_SCALING ? 2 * m->n_in * m->real_size : 0);
     if ((m->flags & NN__FLAG_OPTIMIZER) &&
         (nn__get_u32(m->opt) >= (uint32_t)NN_OPT_COUNT ||
          nn__get_u32(m->opt + 4) != 0 || nn__get_u64(m->opt + 8) == 0))
@@ -3336,6 +3486,14 @@ NNDEF nn_net *nn_load_mem(const void *buf, size_t len, nn_result *err) {
             net->class_weights[o] =
                 nn__get_real(m.class_weights + o * m.real_size, m.real_size);
         net->weighted = 1;
+    }
+    if (m.flags & NN__FLAG_SCALING) {
+        for (size_t i = 0; i < m.n_in; i++) {
+            net->in_shift[i] = nn__get_real(m.scaling + i * m.real_size, m.real_size);
+            net->in_scale[i] =
+                nn__get_real(m.scaling + (m.n_in + i) * m.real_size, m.real_size);
+        }
+        net->scaled = 1;
     }
     if (m.flags & NN__FLAG_OPTIMIZER) {
         const unsigned char *mv = m.opt + 16;

@@ -20,7 +20,10 @@ int main(int argc, char **argv) {
             nn_net *net = nn_create(shape + 1, sizes[shape], acts[shape], 7 + shape, NULL);
             char path[1024];
             if (!net) return 1;
-            if (extra >= 1) nn_set_class_weights(net, w);
+            if (extra >= 1) { /* class weights (softmax outputs only), input scaling */
+                nn_set_class_weights(net, w);
+                nn_set_input_scaling(net, w, w + 1);
+            }
             if (extra == 2) {
                 nn_opt opt = nn_opt_adam(0.01);
                 for (size_t k = 0; k < nn_param_count(net); k++)

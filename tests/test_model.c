@@ -27,8 +27,8 @@ static const nn_real data_x[] = {NN_R(0.1), NN_R(-0.5), NN_R(0.9), NN_R(-1.0), N
                                  NN_R(-0.8), NN_R(0.4), NN_R(0.5), NN_R(0.5),  NN_R(-0.5)};
 static const nn_real data_y[] = {1, 0, 0, 1, 1, 0, 0, 1, 1, 0};
 
-/* a net with everything a file can hold: trained with momentum, so it has
-   optimizer state, and class weights */
+/* a net with everything a file can hold: trained with AdamW, so it has
+   optimizer state, class weights and input scaling */
 static nn_net *make_full_net(void) {
     nn_net *net = make_net(3);
     const nn_real w[2] = {NN_R(0.5), NN_R(2.0)};
@@ -37,6 +37,7 @@ static nn_net *make_full_net(void) {
     cfg.epochs = 3;
     cfg.batch_size = 2;
     nn_set_class_weights(net, w);
+    nn_fit_input_scaling(net, data_x, 5); /* format version 2's field */
     nn_train(net, &cfg, data_x, data_y, 5, NULL);
     return net;
 }
@@ -98,9 +99,11 @@ static void check_round_trip(void) {
         nn_net *plain = make_net(3);
         const size_t P = nn_param_count(plain), R = sizeof(nn_real);
         CHECK(nn_save_size(plain) == 40 + 8 * 3 + 4 * 2 + P * R + 4);
-        CHECK(nn_save_size(net) == 40 + 8 * 3 + 4 * 2 + P * R + 2 * R + 16 + 2 * P * R + 4);
+        /* + class weights (2), the input scaling (2 x 3), the state */
+        CHECK(nn_save_size(net) ==
+              40 + 8 * 3 + 4 * 2 + P * R + 2 * R + 6 * R + 16 + 2 * P * R + 4);
         nn_opt_reset(net); /* forgets the state: the file drops it */
-        CHECK(nn_save_size(net) == 40 + 8 * 3 + 4 * 2 + P * R + 2 * R + 4);
+        CHECK(nn_save_size(net) == 40 + 8 * 3 + 4 * 2 + P * R + 2 * R + 6 * R + 4);
         nn_destroy(plain);
     }
     /* too small a buffer: refused, untouched */
@@ -149,25 +152,33 @@ static uint32_t crc32_ref(const unsigned char *p, size_t n) {
 }
 static void put_crc(bytes *o) { put_u32(o, crc32_ref(o->b, o->n)); }
 
-/* A 2 -> 1 sigmoid net, W = (w0, w1), b, in real size rs */
-static void hand_model(bytes *o, uint32_t rs, const double *params) {
+/* A 2 -> 1 sigmoid net, W = (w0, w1), b, in real size rs, as format
+   version `version` writes it; with `scaling` (version 2), the input
+   scaling shift (0.5, -1), scale (2, 0.25) follows the parameters */
+static void hand_model_v(bytes *o, uint32_t version, uint32_t rs, const double *params,
+                         int scaling) {
     static const unsigned char magic[8] = {0x89, 'N', 'N', 'H', '\r', '\n', 0x1a, '\n'};
+    static const double map[4] = {0.5, -1, 2, 0.25};
     o->n = 0;
     memcpy(o->b, magic, 8);
     o->n = 8;
-    put_u32(o, 1);  /* version */
-    put_u32(o, rs); /* real size */
-    put_u32(o, 0);  /* flags */
+    put_u32(o, version);
+    put_u32(o, rs);                   /* real size */
+    put_u32(o, scaling ? 4u : 0u);   /* flags */
     put_u32(o, 1);  /* L */
     put_u64(o, 12345); /* generator */
     put_u64(o, 777);
     put_u64(o, 2); /* sizes */
     put_u64(o, 1);
     put_u32(o, NN_ACT_SIGMOID);
-    for (int k = 0; k < 3; k++) {
-        if (rs == 4) put_f32(o, (float)params[k]);
-        else put_f64(o, params[k]);
+    for (int k = 0; k < 3 + (scaling ? 4 : 0); k++) {
+        const double v = k < 3 ? params[k] : map[k - 3];
+        if (rs == 4) put_f32(o, (float)v);
+        else put_f64(o, v);
     }
+}
+static void hand_model(bytes *o, uint32_t rs, const double *params) {
+    hand_model_v(o, 2, rs, params, 0);
 }
 
 static void check_format(void) {
@@ -193,6 +204,34 @@ static void check_format(void) {
         }
         /* in this build's own precision, the library writes these very
            bytes back */
+        if (rs == sizeof(nn_real)) {
+            unsigned char back[256];
+            CHECK(nn_save_size(net) == o.n);
+            CHECK(nn_save_mem(net, back, sizeof back) == NN_OK);
+            CHECK(memcmp(back, o.b, o.n) == 0);
+        }
+        nn_destroy(net);
+        /* a version-1 file (the same bytes but the version) still loads,
+           to the same net */
+        hand_model_v(&o, 1, rs, params, 0);
+        put_crc(&o);
+        net = nn_load_mem(o.b, o.n, &err);
+        CHECK(net != NULL && err == NN_OK);
+        if (net) CHECK(nn_params(net)[0] == (rs == 4 ? (nn_real)(float)params[0] : (nn_real)params[0]));
+        nn_destroy(net);
+        /* version 2 with input scaling: loads with its map, and is
+           written back byte for byte */
+        hand_model_v(&o, 2, rs, params, 1);
+        put_crc(&o);
+        net = nn_load_mem(o.b, o.n, &err);
+        CHECK(net != NULL && err == NN_OK);
+        if (!net) continue;
+        {
+            const nn_real *shift, *scale;
+            CHECK(nn_input_scaling(net, &shift, &scale) == 1);
+            CHECK(shift[0] == NN_R(0.5) && shift[1] == -1 && scale[0] == 2 &&
+                  scale[1] == NN_R(0.25));
+        }
         if (rs == sizeof(nn_real)) {
             unsigned char back[256];
             CHECK(nn_save_size(net) == o.n);
@@ -226,7 +265,7 @@ static void check_rejections(void) {
         uint32_t value;
         nn_result want;
     } cases[] = {
-        {8, 2, NN_ERR_VERSION},       /* newer version */
+        {8, 3, NN_ERR_VERSION},       /* newer version */
         {8, 0, NN_ERR_UNSUPPORTED},   /* version 0 never existed */
         {12, 2, NN_ERR_UNSUPPORTED},  /* real size */
         {16, 8, NN_ERR_UNSUPPORTED},  /* unknown flag */
@@ -244,6 +283,10 @@ static void check_rejections(void) {
         if (err != cases[c].want) printf("case %zu: %s\n", c, nn_result_string(err));
         CHECK(err == cases[c].want);
     }
+    /* input scaling in a version-1 file, which has no such field */
+    hand_model_v(&o, 1, (uint32_t)sizeof(nn_real), params, 1);
+    put_crc(&o);
+    CHECK(nn_load_mem(o.b, o.n, &err) == NULL && err == NN_ERR_UNSUPPORTED);
     /* a NaN parameter */
     {
         const double nan_params[3] = {0, (double)NAN, 0};
