@@ -6,6 +6,8 @@
      - splits it 80/20 into training and test sets, stratified: 40 flowers
        of each species to train on, 10 to test on, drawn with a fixed seed,
      - standardizes each feature with the training set's mean and spread,
+       inside the net (nn_fit_input_scaling), so that the net takes
+       measurements in cm and a saved model keeps the map,
      - trains 4 -> 16 ReLU -> 3 softmax with cross-entropy and Adam through
        nn_train, printing the loss every 25 epochs from its callback,
      - asks the trained net which measurements each species depends on
@@ -57,16 +59,19 @@ static int read_iris(const char *path, double *x, int *label) {
 }
 
 /* Saliency: how much the net's probability of species c moves when one
-   measurement of a flower moves by one standard deviation (the inputs are
-   standardized), i.e. |dp_c/dx_j|, averaged over the flowers of species c.
-   nn_output_grad gives all four derivatives of one output for a whole batch
-   in one backward pass.  Each row is printed as shares of its total; the
+   measurement of a flower moves by one standard deviation, i.e.
+   |dp_c/dx_j| sd_j, averaged over the flowers of species c.
+   nn_output_grad gives all four derivatives (per cm: the net takes raw
+   measurements) of one output for a whole batch in one backward pass, and
+   the net's input scaling holds 1 / sd_j.  Each row is printed as shares of its total; the
    share of the petal measurements is returned for the test to check.  The
    row total is small where the net is sure: a flower far inside its
    species' region barely moves p whichever measurement changes. */
 static double print_saliency(nn_net *net, const nn_real *x, const nn_real *y, size_t n) {
     static nn_real dx[N_ROWS * N_FEAT];
+    const nn_real *scale;
     double petal = 0;
+    nn_input_scaling(net, NULL, &scale);
     printf("\nsaliency: mean |d p(species) / d measurement| over that species' flowers,\n"
            "as shares of each row\n%12s", "");
     for (size_t j = 0; j < N_FEAT; j++) printf(" %10s", features[j]);
@@ -77,7 +82,8 @@ static double print_saliency(nn_net *net, const nn_real *x, const nn_real *y, si
         nn_output_grad(net, c, dx);
         for (size_t s = 0; s < n; s++)
             if (y[s * N_CLASS + c] == 1) {
-                for (size_t j = 0; j < N_FEAT; j++) mean[j] += fabs((double)dx[s * N_FEAT + j]);
+                for (size_t j = 0; j < N_FEAT; j++)
+                    mean[j] += fabs((double)dx[s * N_FEAT + j]) / (double)scale[j];
                 count++;
             }
         for (size_t j = 0; j < N_FEAT; j++) total += mean[j];
@@ -104,7 +110,7 @@ int main(int argc, char **argv) {
     const size_t sizes[] = {N_FEAT, 16, N_CLASS};
     const nn_act acts[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
     size_t n_train = 0, n_test = 0, order[N_ROWS], counts[N_CLASS * N_CLASS];
-    double mean[N_FEAT] = {0, 0, 0, 0}, sd[N_FEAT] = {0, 0, 0, 0}, acc;
+    double acc;
     nn_train_config cfg;
     nn_rng rng;
     nn_net *net;
@@ -130,26 +136,14 @@ int main(int argc, char **argv) {
         }
     }
 
-    /* standardize: the training set's statistics for both sets, so the
-       test set stays unseen */
-    for (size_t s = 0; s < n_train; s++)
-        for (size_t j = 0; j < N_FEAT; j++) mean[j] += (double)x_train[s * N_FEAT + j] / (double)n_train;
-    for (size_t s = 0; s < n_train; s++)
-        for (size_t j = 0; j < N_FEAT; j++) {
-            const double d = (double)x_train[s * N_FEAT + j] - mean[j];
-            sd[j] += d * d / (double)n_train;
-        }
-    for (size_t j = 0; j < N_FEAT; j++) sd[j] = sqrt(sd[j]);
-    for (size_t s = 0; s < N_ROWS; s++)
-        for (size_t j = 0; j < N_FEAT; j++) {
-            if (s < n_train)
-                x_train[s * N_FEAT + j] = (nn_real)(((double)x_train[s * N_FEAT + j] - mean[j]) / sd[j]);
-            if (s < n_test)
-                x_test[s * N_FEAT + j] = (nn_real)(((double)x_test[s * N_FEAT + j] - mean[j]) / sd[j]);
-        }
-
     net = nn_create(2, sizes, acts, 42, NULL);
     if (!net) return 1;
+    /* standardize, inside the net: the training set's statistics, so the
+       test set stays unseen */
+    if (nn_fit_input_scaling(net, x_train, n_train) != NN_OK) {
+        nn_destroy(net);
+        return 1;
+    }
     cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY); /* Adam, batches of 32 */
     cfg.opt.lr = 0.01;
     cfg.epochs = 150;
