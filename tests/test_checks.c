@@ -19,6 +19,7 @@ static void *t_malloc(size_t n) {
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h> /* getpid */
 #include <sys/stat.h>
 
 static nn_net *make(size_t L, const size_t *sizes, const nn_act *acts) {
@@ -676,13 +677,14 @@ static void check_save_files(const char *dir) {
 
 int main(int argc, char **argv) {
     char dir[300], cmd[700];
-    snprintf(dir, sizeof dir, "%s/nn-checks-%s-%zu", argc > 1 ? argv[1] : "/tmp",
+    /* one directory per process: runs of the suite may overlap */
+    snprintf(dir, sizeof dir, "%s/nn-checks-%s-%zu-%ld", argc > 1 ? argv[1] : "/tmp",
 #ifdef __cplusplus
              "cxx",
 #else
              "c",
 #endif
-             sizeof(nn_real));
+             sizeof(nn_real), (long)getpid());
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
     if (system(cmd) != 0) return 1;
     check_step_settings();

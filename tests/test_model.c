@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h> /* getpid */
 
 static nn_net *make_net(uint64_t seed) {
     const size_t sizes[] = {3, 4, 2};
@@ -557,8 +558,8 @@ int main(int argc, char **argv) {
 #else
     const char *lang = "c";
 #endif
-    snprintf(dir, sizeof dir, "%s/nn-model-test-%s-%zu", argc > 1 ? argv[1] : "/tmp", lang,
-             sizeof(nn_real));
+    snprintf(dir, sizeof dir, "%s/nn-model-test-%s-%zu-%ld", argc > 1 ? argv[1] : "/tmp", lang,
+             sizeof(nn_real), (long)getpid()); /* runs of the suite may overlap */
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
     if (system(cmd) != 0) return 1;
     check_round_trip();
