@@ -582,12 +582,20 @@ static nn_result load_edited(const nn_net *net, size_t at_from_end, const void *
 static void check_files_values(void) {
     nn_net *net = stepped(NN_OPT_ADAM);
     const size_t P = nn_param_count(net), rs = sizeof(nn_real);
-    const nn_real minus = -1;
-    unsigned char t[8];
+    const nn_real m1 = -1;
+    unsigned char minus[8], bits[8], t[8];
+    /* -1 as the file stores it, little-endian on every host */
+    memcpy(bits, &m1, rs);
+    for (size_t i = 0; i < rs; i++) {
+        const uint16_t one = 1;
+        unsigned char first;
+        memcpy(&first, &one, 1);
+        minus[i] = first ? bits[i] : bits[rs - 1 - i];
+    }
     unsigned char buf[4096];
     /* a negative second moment (the last v), with a valid CRC */
-    CHECK(load_edited(net, rs, &minus, rs) == NN_ERR_UNSUPPORTED);
-    CHECK(load_edited(net, rs, &minus, 0) == NN_OK); /* the control */
+    CHECK(load_edited(net, rs, minus, rs) == NN_ERR_UNSUPPORTED);
+    CHECK(load_edited(net, rs, minus, 0) == NN_OK); /* the control */
     /* a step count near 2^64: t + 1 wrapped to 0; 2^53 + 1 is past the
        most a double counts exactly; 2^53 itself loads */
     for (int i = 0; i < 8; i++) t[i] = 0xff;
