@@ -50,8 +50,8 @@ static void check_fit(void) {
     CHECK(nn_input_scaling(net, &shift, &scale) == 1);
     for (size_t i = 0; i < IN; i++) {
         double mean = 0, var = 0;
-        for (size_t s = 0; s < N; s++) mean += (double)x[s * IN + i] / N;
-        for (size_t s = 0; s < N; s++) var += ((double)x[s * IN + i] - mean) * ((double)x[s * IN + i] - mean) / N;
+        for (size_t s = 0; s < N; s++) mean += (double)x[s * IN + i] / (double)N;
+        for (size_t s = 0; s < N; s++) var += ((double)x[s * IN + i] - mean) * ((double)x[s * IN + i] - mean) / (double)N;
         CHECK_NEAR(shift[i], mean, fabs(mean) * (TH_DOUBLE ? 1e-14 : 1e-6) + 1e-12);
         if (i == 3)
             CHECK(scale[i] == 1 && shift[i] == 7); /* no division by 0 */
