@@ -2758,7 +2758,8 @@ NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
    weights come out bit for bit as the separate calls make them, which the
    tests check; only nn_grads is left as it was.  With batches of one it
    also takes the next row's first-layer z while it writes the first
-   layer's weights, so that W is read once per sample, not twice. */
+   layer's weights, so that W is read once per sample, not twice (not
+   with input scaling, where the next row would need scaling first). */
 
 /* The sum of v[k]^2 over n reals, in lanes so that it vectorizes; HUGE_VAL
    when it is not finite (a NaN, an infinity, or too big for nn_real) */
@@ -3147,8 +3148,8 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
 
 /* ---- model files --------------------------------------------------------
    One writer serves nn_save, nn_save_mem and nn_save_size: it sends each
-   field byte by byte (little-endian, whatever the host) to a buffer or
-   nowhere, and keeps the CRC-32 of everything it sent; nn_save writes
+   field byte by byte (little-endian, whatever the host) to a buffer,
+   keeping the CRC-32 of everything it wrote, or only counts; nn_save writes
    that buffer to a file.  The reader checks the whole model against the
    data's length and CRC before nn_load_mem allocates anything, and what
    the values mean once they are in the new net, with the same check that
@@ -3177,12 +3178,14 @@ static const unsigned char nn__magic[8] = {0x89, 'N', 'N', 'H',
 typedef struct nn__writer {
     unsigned char *buf; /* memory target, or NULL to count only */
     size_t pos;         /* bytes sent so far */
-    uint32_t crc;       /* of those bytes */
+    uint32_t crc;       /* of those bytes, when there is a buffer */
 } nn__writer;
 
 static void nn__put(nn__writer *w, const unsigned char *p, size_t n) {
-    w->crc = nn__crc32(w->crc, p, n);
-    if (w->buf) memcpy(w->buf + w->pos, p, n);
+    if (w->buf) { /* counting only (nn_save_size) needs no CRC */
+        w->crc = nn__crc32(w->crc, p, n);
+        memcpy(w->buf + w->pos, p, n);
+    }
     w->pos += n;
 }
 

@@ -51,4 +51,27 @@ static inline const char *th_act_name(nn_act act) {
     return names[act];
 }
 
+/* A scratch directory for the file tests, one per test program, build
+   and process (runs of the suite may overlap): base/nn-NAME-LANG-SIZE-PID,
+   made afresh with POSIX shell commands.  th_scratch_dir fills dir and
+   returns 0 when it cannot make it; th_scratch_done removes it. */
+#include <stdlib.h> /* system */
+#include <unistd.h> /* getpid */
+static inline int th_scratch_dir(char *dir, size_t cap, const char *name, const char *base) {
+    char cmd[1100];
+#ifdef __cplusplus
+    const char *lang = "cxx";
+#else
+    const char *lang = "c";
+#endif
+    snprintf(dir, cap, "%s/nn-%s-%s-%zu-%ld", base, name, lang, sizeof(nn_real), (long)getpid());
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+    return system(cmd) == 0;
+}
+static inline void th_scratch_done(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("could not remove %s\n", dir);
+}
+
 #endif

@@ -19,7 +19,6 @@ static void *t_malloc(size_t n) {
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h> /* getpid */
 #include <sys/stat.h>
 
 static nn_net *make(size_t L, const size_t *sizes, const nn_act *acts) {
@@ -684,17 +683,8 @@ static void check_save_files(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-    char dir[300], cmd[700];
-    /* one directory per process: runs of the suite may overlap */
-    snprintf(dir, sizeof dir, "%s/nn-checks-%s-%zu-%ld", argc > 1 ? argv[1] : "/tmp",
-#ifdef __cplusplus
-             "cxx",
-#else
-             "c",
-#endif
-             sizeof(nn_real), (long)getpid());
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    if (system(cmd) != 0) return 1;
+    char dir[300];
+    if (!th_scratch_dir(dir, sizeof dir, "checks", argc > 1 ? argv[1] : "/tmp")) return 1;
     check_step_settings();
     check_step_results();
     check_train_settings();
@@ -710,7 +700,6 @@ int main(int argc, char **argv) {
     check_val_accuracy();
     check_files_values();
     check_save_files(dir);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) printf("could not remove %s\n", dir);
+    th_scratch_done(dir);
     return th_report();
 }

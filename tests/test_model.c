@@ -10,7 +10,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h> /* getpid */
 
 static nn_net *make_net(uint64_t seed) {
     const size_t sizes[] = {3, 4, 2};
@@ -546,19 +545,8 @@ static void check_resume(const char *dir) {
 }
 
 int main(int argc, char **argv) {
-    char dir[256];
-    char cmd[600];
-    /* a scratch directory for the file tests, one per build of this test
-       (POSIX shell commands make and remove it) */
-#ifdef __cplusplus
-    const char *lang = "cxx";
-#else
-    const char *lang = "c";
-#endif
-    snprintf(dir, sizeof dir, "%s/nn-model-test-%s-%zu-%ld", argc > 1 ? argv[1] : "/tmp", lang,
-             sizeof(nn_real), (long)getpid()); /* runs of the suite may overlap */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
-    if (system(cmd) != 0) return 1;
+    char dir[300];
+    if (!th_scratch_dir(dir, sizeof dir, "model-test", argc > 1 ? argv[1] : "/tmp")) return 1;
     check_round_trip();
     check_format();
     check_rejections();
@@ -567,7 +555,6 @@ int main(int argc, char **argv) {
     check_every_byte();
     check_files(dir);
     check_resume(dir);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) printf("could not remove %s\n", dir);
+    th_scratch_done(dir);
     return th_report();
 }
