@@ -48,7 +48,9 @@ COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
 TESTS = kernels activations losses network gradcheck alloc learn optim train model \
   checks scaling
-PROGRAMS = $(addprefix test_,$(TESTS)) dropin static nostdio
+# test_export is built in two steps: it writes the exported headers, then
+# is built again with them (see its rules)
+PROGRAMS = $(addprefix test_,$(TESTS)) test_export dropin static nostdio
 EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist faq
 # examples whose only promise is to run and exit 0; tests/examples.sh checks
 # what the others print and write
@@ -86,6 +88,12 @@ $(BUILD)/$(1)/test_omp: tests/test_omp.c tests/harness.h nn.h
 $(BUILD)/$(1)/nostdio: tests/nostdio.c nn.h
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ $$< $$(LDLIBS)
+$(BUILD)/$(1)/export/exported.h: tests/test_export.c tests/harness.h nn.h
+	@mkdir -p $$(@D)
+	$$(COMPILE_$(1)) -DTEST_EXPORT_GEN -o $$(@D)/gen $$< $$(LDLIBS)
+	$$(NN_RUN) $$(@D)/gen $$(@D)
+$(BUILD)/$(1)/test_export: tests/test_export.c $(BUILD)/$(1)/export/exported.h
+	$$(COMPILE_$(1)) -I$(BUILD)/$(1)/export -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/static: tests/static_a.c tests/static_b.c tests/harness.h nn.h
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ tests/static_a.c tests/static_b.c $$(LDLIBS)

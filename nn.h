@@ -85,6 +85,7 @@
       evaluation         loss, accuracy, confusion matrix over a data set
       training           nn_train: epochs, batches, schedules, early stop
       model files        nn_save/nn_load: the format, CRC-32, atomic save
+      C export           nn_export_c: a net as a C header, float or int8
       license            at the very end of the file
 */
 
@@ -93,6 +94,9 @@
 
 #include <stddef.h> /* size_t */
 #include <stdint.h> /* uint32_t, uint64_t */
+#ifndef NN_NO_STDIO
+#include <stdio.h> /* FILE, for nn_export_c */
+#endif
 
 #define NN_VERSION_MAJOR 0
 #define NN_VERSION_MINOR 1
@@ -732,6 +736,93 @@ NNDEF nn_result nn_save(const nn_net *net, const char *path);
 NNDEF nn_net *nn_load(const char *path, nn_result *err);
 #endif
 
+/* ---- C export ---------------------------------------------------------- */
+
+/* nn_export_c writes a trained net as one self-contained C header: the
+   weights as static const arrays (in flash on a microcontroller) and
+
+      void PREFIX_predict(const float *x, float *y);  x: sizes[0] raw
+                          inputs (the input scaling is inside); y: sizes[L]
+      int  PREFIX_classify(const float *x);   the class, as nn_classify
+                          counts it (only for softmax and sigmoid outputs)
+
+   with no allocation, no mutable state (the scratch is on the stack, its
+   size stated in the header as PREFIX_SCRATCH_BYTES) and nothing from nn.h:
+   it compiles as C99 or C++ on its own, and every name in it starts with
+   the prefix (macros with the prefix in capitals), so two exported nets
+   link into one program.  Its opening comment gives the shape, the
+   activations, the bytes of constant data and scratch, and how it was
+   made.  On AVR (__AVR__) the arrays go to PROGMEM and are read with
+   pgm_read_*.
+
+   NN_EXPORT_FLOAT: the arithmetic of nn_predict on one sample in a float
+   build, sum for sum in the same order: the same outputs bit for bit when
+   both are compiled with the same floating-point contraction (tested; a
+   double net's weights are rounded to float).  It needs expf (sigmoid,
+   softmax) and tanhf from libm, unless no_libm is set: then the header
+   brings its own e^x and tanh (within 1.3 and 2.6 ulp of the exact
+   values for every float; see nn__float_exp_code), and needs no libm.
+
+   NN_EXPORT_INT8: the TensorFlow Lite Micro scheme.  Weights are int8 with
+   one symmetric scale per output unit; each layer's input is int8 with a
+   scale and zero point calibrated from the calib_n sample rows the caller
+   passes (raw inputs, before the input scaling: say, the training set);
+   products are summed in int32 and brought to the next layer's scale by an
+   integer multiplier and shift; sigmoid and tanh are 256-entry tables.
+   The net itself runs in integers only, so it runs on cores without an
+   FPU:
+
+      void PREFIX_quantize(const float *x, int8_t *xq);   the inputs in int8
+      void PREFIX_predict_q(const int8_t *xq, int16_t *zq); the output
+                  layer's z, zq * PREFIX_Z_SCALE (before its activation)
+      int  PREFIX_classify_q(const int8_t *xq);
+
+   and PREFIX_predict and PREFIX_classify on floats as above.  Define
+   PREFIX_NO_FLOAT before including the header to leave out everything
+   with a float in it (quantize, predict, classify): what remains uses no
+   float at all.  Softmax inside the net cannot be exported in int8
+   (NN_ERR_UNSUPPORTED). */
+typedef enum nn_export_kind {
+    NN_EXPORT_FLOAT = 0, /* float weights, nn_predict's arithmetic */
+    NN_EXPORT_INT8,      /* int8 weights and activations, int32 sums */
+    NN_EXPORT_COUNT      /* number of kinds, not a kind */
+} nn_export_kind;
+
+typedef struct nn_export_options {
+    nn_export_kind kind;
+    int no_libm;            /* NN_EXPORT_FLOAT: nonzero for the header's own
+                               e^x and tanh instead of libm's */
+    const nn_real *calib_x; /* NN_EXPORT_INT8: calib_n >= 1 raw input rows */
+    size_t calib_n;         /*   to calibrate the activations' ranges */
+    const char *note;       /* optional: one line (no newline, no comment
+                               end) put in the header's comment, e.g. how
+                               the net was trained; NULL for none */
+} nn_export_options;
+
+/* The float export with libm and no note. */
+NNDEF nn_export_options nn_export_defaults(void);
+
+/* Writes the header into buf (cap bytes) as a string: *len (len may be
+   NULL) is its length without the terminating 0, and cap must hold one
+   more.  buf NULL with cap 0 only sets *len.  opt NULL means
+   nn_export_defaults().  The prefix is a C identifier of at most 32
+   characters; the header's include guard is PREFIX_H_INCLUDED.
+   NN_ERR_INVALID for a bad prefix, option or note, or a cap too small;
+   NN_ERR_NONFINITE for a NaN or infinite parameter or calibration input;
+   NN_ERR_UNSUPPORTED for a net the kind cannot express (int8: softmax
+   before the last layer, weights and biases no int32 sum can hold; any
+   kind: a layer wider than 32767, the least int of a 16-bit target);
+   NN_ERR_NOMEM.  On any error buf is untouched. */
+NNDEF nn_result nn_export_c_mem(const nn_net *net, const char *prefix,
+                                const nn_export_options *opt, char *buf,
+                                size_t cap, size_t *len);
+#ifndef NN_NO_STDIO
+/* The same, written to out (which stays open); NN_ERR_IO when writing
+   fails, and then out may hold part of the header. */
+NNDEF nn_result nn_export_c(const nn_net *net, FILE *out, const char *prefix,
+                            const nn_export_options *opt);
+#endif
+
 #ifdef __cplusplus
 }
 #endif
@@ -750,6 +841,7 @@ NNDEF nn_net *nn_load(const char *path, nn_result *err);
    Everything the library needs from its host, in one place. */
 
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #ifndef NN_NO_STDIO
 #include <stdio.h>
@@ -3713,6 +3805,924 @@ done:
     return net;
 }
 #endif /* NN_NO_STDIO */
+
+/* ---- C export -----------------------------------------------------------
+   The header is text made by nn__emit, a printf of a few directives, into
+   an nn__text that counts every byte and stores those that fit: one pass
+   with no room measures, the next writes.  Nothing here needs stdio, so
+   nn_export_c_mem is in NN_NO_STDIO builds too. */
+
+typedef struct nn__text {
+    char *buf;
+    size_t cap, len; /* bytes stored while len < cap; len counts all */
+    const char *lower, *upper; /* the prefix, and in capitals */
+} nn__text;
+
+static void nn__text_put(nn__text *t, const char *s, size_t n) {
+    for (size_t k = 0; k < n; k++, t->len++)
+        if (t->len < t->cap) t->buf[t->len] = s[k];
+}
+
+static void nn__text_uint(nn__text *t, uint64_t v) {
+    char d[24];
+    size_t n = 0;
+    do d[sizeof d - ++n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    nn__text_put(t, d + sizeof d - n, n);
+}
+
+/* A float as a C literal of 9 significant digits, which give back the
+   same float (IEEE-754 binary32 needs 9): d.dddddddde+XXf, trailing zeros
+   dropped.  The digits come from double arithmetic, whose error (a few
+   parts in 10^16) is far below the 5 parts in 10^9 of the last digit, so
+   the literal is within 0.51 of its last digit of the float, well inside
+   the half ulp (at least 3 parts in 10^8) that rounds back to it. */
+static void nn__text_float(nn__text *t, float f) {
+    const double a = fabs((double)f);
+    char s[16];
+    uint64_t d = 0;
+    int e, n;
+    if (signbit(f)) nn__text_put(t, "-", 1);
+    if (a == 0) {
+        nn__text_put(t, "0.0f", 4);
+        return;
+    }
+    e = (int)floor(log10(a));
+    for (int tries = 0; tries < 3; tries++) {
+        d = (uint64_t)(a / pow(10.0, e - 8) + 0.5);
+        if (d >= UINT64_C(1000000000)) e++;
+        else if (d < UINT64_C(100000000)) e--;
+        else break;
+    }
+    for (int k = 8; k >= 0; k--, d /= 10) s[k] = (char)('0' + d % 10);
+    for (n = 9; n > 1 && s[n - 1] == '0'; n--) {}
+    nn__text_put(t, s, 1);
+    if (n > 1) {
+        nn__text_put(t, ".", 1);
+        nn__text_put(t, s + 1, (size_t)n - 1);
+    }
+    nn__text_put(t, e < 0 ? "e-" : "e+", 2);
+    if (e > -10 && e < 10) nn__text_put(t, "0", 1);
+    nn__text_uint(t, (uint64_t)(e < 0 ? -e : e));
+    nn__text_put(t, "f", 1);
+}
+
+/* printf for the export:  %s a string, %z a size_t, %d an int, %l a long
+   (int32 values), %f a float (passed as double) as a C literal, %p the
+   prefix, %P the prefix in capitals, %% a %. */
+static void nn__emit(nn__text *t, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *c = fmt; *c; c++) {
+        const char *run = c;
+        while (*c && *c != '%') c++;
+        nn__text_put(t, run, (size_t)(c - run));
+        if (!*c) break;
+        switch (*++c) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            nn__text_put(t, s, strlen(s));
+            break;
+        }
+        case 'z': nn__text_uint(t, (uint64_t)va_arg(ap, size_t)); break;
+        case 'd':
+        case 'l': {
+            const long v = *c == 'd' ? (long)va_arg(ap, int) : va_arg(ap, long);
+            if (v < 0) nn__text_put(t, "-", 1);
+            nn__text_uint(t, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+            break;
+        }
+        case 'f': nn__text_float(t, (float)va_arg(ap, double)); break;
+        case 'p': nn__text_put(t, t->lower, strlen(t->lower)); break;
+        case 'P': nn__text_put(t, t->upper, strlen(t->upper)); break;
+        default: nn__text_put(t, c, 1); break; /* %% */
+        }
+        if (!*c) break;
+    }
+    va_end(ap);
+}
+
+static const char *nn__act_name(nn_act a) {
+    static const char *const names[] = {"linear", "sigmoid", "tanh", "relu",
+                                        "leaky_relu", "softmax"};
+    return (size_t)a < sizeof names / sizeof *names ? names[a] : "?";
+}
+
+/* "4-16-3: relu, softmax" */
+static void nn__emit_shape(nn__text *t, const nn_net *net) {
+    for (size_t i = 0; i <= net->n_layers; i++)
+        nn__emit(t, i ? "-%z" : "%z", net->sizes[i]);
+    for (size_t l = 0; l < net->n_layers; l++)
+        nn__emit(t, l ? ", %s" : ": %s", nn__act_name(net->acts[l]));
+}
+
+/* count values as the body of an array initializer, 8 to a line; kind:
+   0 float, 1 int (int8 and int16), 2 long (int32) */
+static void nn__emit_values(nn__text *t, const void *v, size_t count,
+                            int kind) {
+    for (size_t k = 0; k < count; k++) {
+        nn__emit(t, k % 8 == 0 ? "\n    " : " ");
+        if (kind == 0) nn__emit(t, "%f,", (double)((const float *)v)[k]);
+        else if (kind == 1) nn__emit(t, "%d,", ((const int *)v)[k]);
+        else nn__emit(t, "%l,", ((const long *)v)[k]);
+    }
+    nn__emit(t, "\n};\n");
+}
+
+/* The lines both kinds begin with: the include guard, and how to read
+   the constant arrays (PROGMEM on AVR, where const data is otherwise
+   copied to the 2 KB of RAM). */
+static void nn__emit_rom(nn__text *t, int floats) {
+    nn__emit(t,
+             "#ifndef %P_H_INCLUDED\n"
+             "#define %P_H_INCLUDED\n"
+             "#include <stdint.h>\n"
+             "#ifdef __AVR__\n"
+             "#include <avr/pgmspace.h>\n"
+             "#define %P__ROM PROGMEM\n"
+             "#define %P__I8(p) ((int8_t)pgm_read_byte(p))\n"
+             "#define %P__I32(p) ((int32_t)pgm_read_dword(p))\n");
+    if (floats) nn__emit(t, "#define %P__F(p) pgm_read_float(p)\n");
+    nn__emit(t,
+             "#else\n"
+             "#define %P__ROM\n"
+             "#define %P__I8(p) (*(p))\n"
+             "#define %P__I32(p) (*(p))\n");
+    if (floats) nn__emit(t, "#define %P__F(p) (*(p))\n");
+    nn__emit(t, "#endif\n\n");
+}
+
+/* The float export.
+   The no-libm e^x and tanh take only arguments <= 0 (nn.h's sigmoid and
+   softmax never pass e^x a positive one, and tanh is odd):
+     e^x = 2^k e^r, k = round(x / ln 2), r = x - k ln 2 in [-0.35, 0.35]
+     (ln 2 in two parts, Cody and Waite, so that r is exact), e^r - 1 by
+     its Taylor series to r^7 (the rest is below 1.5e-8 of it), 2^k made
+     in the exponent bits; 0 below -87.33, where e^x leaves the normal
+     floats.
+     tanh x = -m / (2 + m), m = e^(-2|x|) - 1 taken as 2^k (e^r - 1) +
+     (2^k - 1), which keeps tanh's relative accuracy near 0.
+   Against libm in double over every float, e^x in [-87.33, 0] and tanh
+   in (0, 9] (1 in float beyond), the worst errors are 1.22 ulp (e^x) and
+   2.60 ulp (tanh, near 0.22, where 2^k (e^r - 1) + (2^k - 1) cancels a
+   little); tests/test_export.c checks every 61st float. */
+static const char nn__float_exp_code[] =
+    "/* e^x for x <= 0 (and e^x - 1 in *m1): no libm */\n"
+    "static inline float %p__exp(float x, float *m1) {\n"
+    "    float r, q, p2;\n"
+    "    uint32_t bits;\n"
+    "    int k;\n"
+    "    if (x < -87.33f) {\n"
+    "        if (m1) *m1 = -1.0f;\n"
+    "        return 0.0f;\n"
+    "    }\n"
+    "    k = (int)(x * 1.44269504f - 0.5f);\n"
+    "    r = (x - (float)k * 0.693359375f) + (float)k * 2.12194440e-4f;\n"
+    "    q = r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f\n"
+    "        + r * (8.33333377e-3f + r * (1.38888892e-3f + r * 1.98412701e-4f))))));\n"
+    "    bits = (uint32_t)(k + 127) << 23;\n"
+    "    memcpy(&p2, &bits, sizeof p2);\n"
+    "    if (m1) *m1 = p2 * q + (p2 - 1.0f);\n"
+    "    return p2 * q + p2;\n"
+    "}\n\n";
+
+/* The code of one dense layer, as nn__dense_forward on one sample: rows
+   of 16 inputs or more in nn__dot_lanes's 16 partial sums, shorter ones
+   as the naive loop. */
+static const char nn__float_dense_code[] =
+    "/* z[o] = b[o] + sum_i x[i] W[o][i], summed as nn.h's nn_predict sums\n"
+    "   one sample: rows of 16 or more in 16 interleaved partial sums */\n"
+    "static inline void %p__dense(float *z, const float *x, const float *W,\n"
+    "                             const float *b, int n_in, int n_out) {\n"
+    "    const int n_full = n_in / 16 * 16;\n"
+    "    int o, i, v;\n"
+    "    for (o = 0; o < n_out; o++, W += n_in) {\n"
+    "        float sum = %P__F(&b[o]);\n"
+    "        if (n_in >= 16) {\n"
+    "            float p[16] = {0}, q[4];\n"
+    "            for (i = 0; i < n_full; i += 16)\n"
+    "                for (v = 0; v < 16; v++) p[v] += x[i + v] * %P__F(&W[i + v]);\n"
+    "            for (v = 0; v < 4; v++)\n"
+    "                q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);\n"
+    "            sum += (q[0] + q[2]) + (q[1] + q[3]);\n"
+    "        }\n"
+    "        for (i = n_full; i < n_in; i++) sum += x[i] * %P__F(&W[i]);\n"
+    "        z[o] = sum;\n"
+    "    }\n"
+    "}\n\n";
+/* The widest of what a layer reads or writes, for the scratch arrays. */
+static size_t nn__export_width(const nn_net *net, int with_input) {
+    size_t w = with_input ? net->sizes[0] : 0;
+    for (size_t l = 1; l <= net->n_layers; l++) w = NN__MAX(w, net->sizes[l]);
+    return w;
+}
+
+/* The activation of one layer, z -> a, as nn__act_forward writes it. */
+static void nn__emit_float_act(nn__text *t, nn_act act, const char *a,
+                               const char *z, size_t n, int no_libm) {
+    switch (act) {
+    case NN_ACT_LINEAR:
+        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = %s[i];\n", n, a, z);
+        break;
+    case NN_ACT_SIGMOID:
+        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = %p__sigmoid(%s[i]);\n",
+                 n, a, z);
+        break;
+    case NN_ACT_TANH:
+        nn__emit(t, no_libm ? "    for (i = 0; i < %z; i++) %s[i] = %p__tanh(%s[i]);\n"
+                            : "    for (i = 0; i < %z; i++) %s[i] = tanhf(%s[i]);\n",
+                 n, a, z);
+        break;
+    case NN_ACT_RELU:
+        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = !(%s[i] <= 0.0f) ? %s[i] : 0.0f;\n",
+                 n, a, z, z);
+        break;
+    case NN_ACT_LEAKY_RELU:
+        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = %s[i] > 0.0f ? %s[i] : %f * %s[i];\n",
+                 n, a, z, z, (double)NN_LEAKY_RELU_SLOPE, z);
+        break;
+    case NN_ACT_SOFTMAX:
+        nn__emit(t, "    %p__softmax(%s, %s, %z);\n", a, z, n);
+        break;
+    case NN_ACT_COUNT: NN_ASSERT(0 && "not an activation"); break;
+    }
+}
+
+/* Which activations a net uses, as bits 1 << nn_act. */
+static unsigned nn__acts_used(const nn_net *net) {
+    unsigned used = 0;
+    for (size_t l = 0; l < net->n_layers; l++) used |= 1u << net->acts[l];
+    return used;
+}
+
+/* The helpers the activations in `used` (bits 1 << nn_act) call. */
+static void nn__emit_act_code(nn__text *t, unsigned used, int no_libm) {
+    const int uses_exp = (used & ((1u << NN_ACT_SIGMOID) | (1u << NN_ACT_SOFTMAX))) != 0;
+    const int uses_tanh = (used & (1u << NN_ACT_TANH)) != 0;
+    if (no_libm && (uses_exp || uses_tanh)) nn__emit(t, nn__float_exp_code);
+    if (no_libm && uses_tanh)
+        nn__emit(t,
+                 "static inline float %p__tanh(float x) {\n"
+                 "    float m;\n"
+                 "    (void)%p__exp(x > 0.0f ? -2.0f * x : 2.0f * x, &m);\n"
+                 "    return x > 0.0f ? -m / (2.0f + m) : m / (2.0f + m);\n"
+                 "}\n\n");
+    if ((used & (1u << NN_ACT_SIGMOID)) && no_libm)
+        nn__emit(t,
+                 "static inline float %p__sigmoid(float z) {\n"
+                 "    float e;\n"
+                 "    if (z >= 0.0f) return 1.0f / (1.0f + %p__exp(-z, 0));\n"
+                 "    e = %p__exp(z, 0);\n"
+                 "    return e / (1.0f + e);\n"
+                 "}\n\n");
+    else if (used & (1u << NN_ACT_SIGMOID))
+        nn__emit(t,
+                 "static inline float %p__sigmoid(float z) {\n"
+                 "    float e;\n"
+                 "    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));\n"
+                 "    e = expf(z);\n"
+                 "    return e / (1.0f + e);\n"
+                 "}\n\n");
+    if (used & (1u << NN_ACT_SOFTMAX)) {
+        nn__emit(t,
+                 "static inline void %p__softmax(float *a, const float *z, int n) {\n"
+                 "    float m = z[0], sum = 0.0f;\n"
+                 "    int o;\n"
+                 "    for (o = 1; o < n; o++) m = z[o] > m ? z[o] : m;\n"
+                 "    for (o = 0; o < n; o++) {\n");
+        nn__emit(t, no_libm ? "        a[o] = %p__exp(z[o] - m, 0);\n"
+                            : "        a[o] = expf(z[o] - m);\n");
+        nn__emit(t,
+                 "        sum += a[o];\n"
+                 "    }\n"
+                 "    for (o = 0; o < n; o++) a[o] /= sum;\n"
+                 "}\n\n");
+    }
+}
+
+static void nn__export_float(nn__text *t, const nn_net *net,
+                             const nn_export_options *opt) {
+    const size_t L = net->n_layers, n_in = net->sizes[0], n_out = net->sizes[L];
+    const int no_libm = opt->no_libm != 0;
+    const unsigned used = nn__acts_used(net);
+    const int uses_exp = (used & ((1u << NN_ACT_SIGMOID) | (1u << NN_ACT_SOFTMAX))) != 0;
+    const int uses_tanh = (used & (1u << NN_ACT_TANH)) != 0;
+    const size_t width = nn__export_width(net, net->scaled);
+    const int classes = nn__has_classes(net);
+    size_t bytes = (net->scaled ? 2 * n_in : 0) * sizeof(float);
+    for (size_t l = 0; l < L; l++)
+        bytes += (net->sizes[l] + 1) * net->sizes[l + 1] * sizeof(float);
+
+    nn__emit(t, "/* %p.h: a neural network exported by nn.h " NN_VERSION_STRING
+                " (nn_export_c), in float.\n\n   ");
+    nn__emit_shape(t, net);
+    nn__emit(t, "%s.\n", net->scaled ? "; inputs scaled (x - shift) * scale" : "");
+    if (opt->note) nn__emit(t, "   %s\n", opt->note);
+    nn__emit(t,
+             "\n      void %p_predict(const float x[%z], float y[%z]);\n",
+             n_in, n_out);
+    if (classes)
+        nn__emit(t, "      int %p_classify(const float x[%z]);  %s\n", n_in,
+                 n_out == 1 ? "1 when y[0] > 0.5, else 0" : "the first largest y");
+    nn__emit(t,
+             "\n   Constant data: %z bytes (static const).  Scratch: %P_SCRATCH_BYTES\n"
+             "   = %z bytes on the stack per call; no other state: the calls are\n"
+             "   reentrant.  C99 or C++, no allocation, ",
+             bytes, 2 * width * sizeof(float));
+    if (no_libm || (!uses_exp && !uses_tanh))
+        nn__emit(t, "no libm%s.\n", no_libm && (uses_exp || uses_tanh)
+                 ? " (e^x and tanh are this header's own, within 1.3\n   and 2.6 ulp)" : "");
+    else
+        nn__emit(t, "needs %s from libm (-lm).\n",
+                 uses_exp && uses_tanh ? "expf and tanhf" : uses_exp ? "expf" : "tanhf");
+    nn__emit(t,
+             "   The arithmetic is nn_predict's on one sample in a float build, so the\n"
+             "   outputs are the same bit for bit when both are compiled alike%s. */\n",
+             no_libm && (uses_exp || uses_tanh) ? " (up to\n   the e^x and tanh)" : "");
+    nn__emit_rom(t, 1);
+    if (!no_libm && (uses_exp || uses_tanh)) nn__emit(t, "#include <math.h>\n");
+    if (no_libm && (uses_exp || uses_tanh)) nn__emit(t, "#include <string.h>\n");
+    nn__emit(t, "\n#define %P_N_IN %z\n#define %P_N_OUT %z\n#define %P_SCRATCH_BYTES %z\n\n",
+             n_in, n_out, 2 * width * sizeof(float));
+
+    /* the constants */
+    if (net->scaled) {
+        nn__emit(t, "static const float %p_shift[%z] %P__ROM = {", n_in);
+        for (size_t i = 0; i < n_in; i++) {
+            nn__emit(t, i % 8 == 0 ? "\n    " : " ");
+            nn__emit(t, "%f,", (double)net->in_shift[i]);
+        }
+        nn__emit(t, "\n};\nstatic const float %p_scale[%z] %P__ROM = {", n_in);
+        for (size_t i = 0; i < n_in; i++) {
+            nn__emit(t, i % 8 == 0 ? "\n    " : " ");
+            nn__emit(t, "%f,", (double)net->in_scale[i]);
+        }
+        nn__emit(t, "\n};\n");
+    }
+    for (size_t l = 0; l < L; l++) {
+        const size_t a = net->sizes[l], b = net->sizes[l + 1];
+        const nn_real *W = net->params + net->offsets[l];
+        nn__emit(t, "/* layer %z: %z -> %z, %s; W[o][i] row-major, then b */\n",
+                 l, a, b, nn__act_name(net->acts[l]));
+        nn__emit(t, "static const float %p_w%z[%z] %P__ROM = {", l, a * b);
+        for (size_t k = 0; k < a * b; k++) {
+            nn__emit(t, k % 8 == 0 ? "\n    " : " ");
+            nn__emit(t, "%f,", (double)W[k]);
+        }
+        nn__emit(t, "\n};\nstatic const float %p_b%z[%z] %P__ROM = {", l, b);
+        for (size_t k = 0; k < b; k++) {
+            nn__emit(t, k % 8 == 0 ? "\n    " : " ");
+            nn__emit(t, "%f,", (double)W[a * b + k]);
+        }
+        nn__emit(t, "\n};\n");
+    }
+    nn__emit(t, "\n");
+
+    /* the functions */
+    nn__emit(t, nn__float_dense_code);
+    nn__emit_act_code(t, used, no_libm);
+    nn__emit(t,
+             "static inline void %p_predict(const float *x, float *y) {\n"
+             "    float a[%z], z[%z];\n"
+             "    int i;\n", width, width);
+    if (net->scaled)
+        nn__emit(t,
+                 "    for (i = 0; i < %z; i++)\n"
+                 "        a[i] = (x[i] - %P__F(&%p_shift[i])) * %P__F(&%p_scale[i]);\n",
+                 n_in);
+    for (size_t l = 0; l < L; l++) {
+        nn__emit(t, "    %p__dense(z, %s, %p_w%z, %p_b%z, %z, %z);\n",
+                 l == 0 && !net->scaled ? "x" : "a", l, l, net->sizes[l],
+                 net->sizes[l + 1]);
+        nn__emit_float_act(t, net->acts[l], l == L - 1 ? "y" : "a", "z",
+                           net->sizes[l + 1], no_libm);
+    }
+    if (!net->scaled && L == 1) nn__emit(t, "    (void)a;\n");
+    if (!net->scaled && used == 1u << NN_ACT_SOFTMAX) nn__emit(t, "    (void)i;\n");
+    nn__emit(t, "}\n\n");
+    if (classes) {
+        nn__emit(t,
+                 "static inline int %p_classify(const float *x) {\n"
+                 "    float y[%z];\n", n_out);
+        if (n_out == 1)
+            nn__emit(t, "    %p_predict(x, y);\n    return y[0] > 0.5f;\n}\n\n");
+        else
+            nn__emit(t,
+                     "    int o, best = 0;\n"
+                     "    %p_predict(x, y);\n"
+                     "    for (o = 1; o < %z; o++)\n"
+                     "        if (y[o] > y[best]) best = o;\n"
+                     "    return best;\n"
+                     "}\n\n", n_out);
+    }
+    nn__emit(t, "#endif /* %P_H_INCLUDED */\n");
+}
+
+/* The int8 export.
+   Real numbers r are held as int8 q with a scale s and a zero point zp,
+   r = s (q - zp).  For a layer with input (s_x, zp_x) and output
+   (s_y, zp_y), weights W[o][i] = s_w[o] wq[o][i] (symmetric, one s_w per
+   output unit, |wq| <= 127):
+     z[o] = b[o] + sum_i W[o][i] x[i]
+          = s_x s_w[o] (bq[o] + sum_i wq[o][i] xq[i])
+     with bq[o] = round(b[o] / (s_x s_w[o])) - zp_x sum_i wq[o][i],
+   so the int32 sum acc = bq + sum wq xq is z in units of s_x s_w[o], and
+   yq = zp_y + round(acc M[o]), M[o] = s_x s_w[o] / s_y, held as m 2^-r
+   with m in [2^30, 2^31): an int64 product and a rounding shift.  ReLU
+   clamps at zp_y (the real 0); leaky ReLU takes a second multiplier,
+   0.01 M, for acc < 0; sigmoid and tanh first bring z to int8 on a scale
+   of their own, then look a[q] up in a table with TensorFlow Lite's fixed
+   output scales (sigmoid 1/256 from -128, tanh 1/128 around 0).  The
+   last layer's z goes to int16 on the scale PREFIX_Z_SCALE = max|z| /
+   32767 instead, fine enough for an argmax, and the float API applies the
+   output activation to it in float. */
+
+typedef struct nn__q8 {
+    int *w, *r, *rn, *lut; /* wq (n_out x n_in), shifts, the table (256) */
+    long *b, *m, *mn;      /* bq, multipliers; mn for leaky ReLU */
+    double s_y;            /* output scale: of a, of z for tables and the
+                              last layer */
+    int zp_y, lo;          /* output zero point, least output (ReLU: zp_y) */
+} nn__q8;
+
+/* scale and zero point that hold [lo, hi] (widened to take 0) in int8 */
+static void nn__qparams(double lo, double hi, double *s, int *zp) {
+    double z;
+    lo = NN__MIN(lo, 0.0);
+    hi = NN__MAX(hi, 0.0);
+    *s = (hi - lo) / 255;
+    if (!(*s > 0)) *s = 1;
+    z = floor(-128 - lo / *s + 0.5);
+    *zp = (int)NN__MAX(-128.0, NN__MIN(127.0, z));
+}
+
+/* M = m 2^-r, m in [2^30, 2^31), 1 <= r <= 62; 0 when M >= 2^30 */
+static int nn__qmul(double M, long *m, int *r) {
+    int e;
+    double f = frexp(M, &e);
+    long long q = (long long)floor(f * 2147483648.0 + 0.5);
+    if (q >= 2147483648LL) {
+        q /= 2;
+        e++;
+    }
+    *r = 31 - e;
+    if (*r < 1) return 0;
+    while (*r > 62) {
+        q /= 2;
+        (*r)--;
+    }
+    *m = (long)q;
+    return 1;
+}
+
+static int nn__round_int(double v) { return (int)floor(v + 0.5); }
+
+/* The ranges nn_predict's arithmetic meets on the calibration rows: the
+   scaled input (range[0..1]), and per layer l the z (range[2 + 4l ..]) and
+   the a (range[4 + 4l ..]) */
+static nn_result nn__calibrate(const nn_net *net, const nn_real *x, size_t n,
+                               double *range) {
+    const size_t L = net->n_layers, n_in = net->sizes[0], C = 64;
+    const size_t width = nn__predict_width(net);
+    nn_real *buf, *in, *z, *a;
+    size_t count;
+    if (!nn__mul(n, n_in, &count)) return NN_ERR_INVALID;
+    if (!nn__all_finite(x, count)) return NN_ERR_NONFINITE;
+    buf = (nn_real *)NN_MALLOC(3 * C * width * sizeof *buf);
+    if (!buf) return NN_ERR_NOMEM;
+    in = buf;
+    z = buf + C * width;
+    a = buf + 2 * C * width;
+    for (size_t k = 0; k < 2 + 4 * L; k++) range[k] = k % 2 ? -HUGE_VAL : HUGE_VAL;
+    for (size_t start = 0; start < n; start += C) {
+        const size_t B = NN__MIN(C, n - start);
+        const nn_real *xl = in;
+        if (net->scaled) nn__scale_input(net, in, x + start * n_in, B);
+        else memcpy(in, x + start * n_in, B * n_in * sizeof *in);
+        for (size_t k = 0; k < B * n_in; k++) {
+            range[0] = NN__MIN(range[0], (double)in[k]);
+            range[1] = NN__MAX(range[1], (double)in[k]);
+        }
+        for (size_t l = 0; l < L; l++) {
+            const size_t ni = net->sizes[l], no = net->sizes[l + 1];
+            const nn_real *W = net->params + net->offsets[l];
+            double *rz = range + 2 + 4 * l;
+            nn__dense_forward(z, xl, W, W + ni * no, B, ni, no);
+            nn__act_forward(l % 2 ? in : a, z, B, no, net->acts[l]);
+            xl = l % 2 ? in : a;
+            for (size_t k = 0; k < B * no; k++) {
+                rz[0] = NN__MIN(rz[0], (double)z[k]);
+                rz[1] = NN__MAX(rz[1], (double)z[k]);
+                rz[2] = NN__MIN(rz[2], (double)xl[k]);
+                rz[3] = NN__MAX(rz[3], (double)xl[k]);
+            }
+        }
+    }
+    NN_FREE(buf);
+    for (size_t k = 0; k < 2 + 4 * L; k++)
+        if (!nn__finite(range[k])) return NN_ERR_NONFINITE;
+    return NN_OK;
+}
+
+static void nn__q8_free(nn__q8 *q, size_t L) {
+    if (!q) return;
+    for (size_t l = 0; l < L; l++) {
+        NN_FREE(q[l].w);
+        NN_FREE(q[l].r);
+        NN_FREE(q[l].rn);
+        NN_FREE(q[l].lut);
+        NN_FREE(q[l].b);
+        NN_FREE(q[l].m);
+        NN_FREE(q[l].mn);
+    }
+    NN_FREE(q);
+}
+
+/* Quantizes the net for its calibration ranges: q[0 .. L-1], and the
+   input's scale and zero point. */
+static nn_result nn__quantize(const nn_net *net, const double *range,
+                              nn__q8 *q, double *s_in, int *zp_in) {
+    const size_t L = net->n_layers;
+    double s_x;
+    int zp_x;
+    nn__qparams(range[0], range[1], s_in, zp_in);
+    s_x = *s_in;
+    zp_x = *zp_in;
+    for (size_t l = 0; l < L; l++) {
+        const size_t ni = net->sizes[l], no = net->sizes[l + 1];
+        const nn_real *W = net->params + net->offsets[l];
+        const double *rz = range + 2 + 4 * l;
+        const nn_act act = net->acts[l];
+        const int last = l == L - 1, table = !last && (act == NN_ACT_SIGMOID || act == NN_ACT_TANH);
+        nn__q8 *p = &q[l];
+        if (!last && act == NN_ACT_SOFTMAX) return NN_ERR_UNSUPPORTED;
+        p->w = (int *)NN_MALLOC(ni * no * sizeof *p->w);
+        p->r = (int *)NN_MALLOC(no * sizeof *p->r);
+        p->b = (long *)NN_MALLOC(no * sizeof *p->b);
+        p->m = (long *)NN_MALLOC(no * sizeof *p->m);
+        if (!last && act == NN_ACT_LEAKY_RELU) {
+            p->rn = (int *)NN_MALLOC(no * sizeof *p->rn);
+            p->mn = (long *)NN_MALLOC(no * sizeof *p->mn);
+            if (!p->rn || !p->mn) return NN_ERR_NOMEM;
+        }
+        if (table && !(p->lut = (int *)NN_MALLOC(256 * sizeof *p->lut)))
+            return NN_ERR_NOMEM;
+        if (!p->w || !p->r || !p->b || !p->m) return NN_ERR_NOMEM;
+        /* the output's scale */
+        p->lo = -128;
+        if (last) {
+            const double zmax = NN__MAX(fabs(rz[0]), fabs(rz[1]));
+            p->s_y = zmax > 0 ? zmax / 32767 : 1;
+            p->zp_y = 0;
+            p->lo = -32767;
+        } else if (table) {
+            /* z beyond these is a table end: sigmoid within 1/512 of 0 or
+               1 for |z| > 6.24, tanh within 1/256 of -1 or 1 for |z| >
+               2.57 */
+            const double clip = act == NN_ACT_SIGMOID ? 6.5 : 3.0;
+            nn__qparams(NN__MAX(rz[0], -clip), NN__MIN(rz[1], clip), &p->s_y,
+                        &p->zp_y);
+        } else {
+            nn__qparams(act == NN_ACT_RELU ? 0.0 : rz[2], rz[3], &p->s_y,
+                        &p->zp_y);
+            if (act == NN_ACT_RELU) p->lo = p->zp_y;
+        }
+        for (size_t o = 0; o < no; o++) {
+            const nn_real *Wo = W + o * ni;
+            double wmax = 0, s_w, bq;
+            long wsum = 0;
+            for (size_t i = 0; i < ni; i++) wmax = NN__MAX(wmax, fabs((double)Wo[i]));
+            s_w = wmax > 0 ? wmax / 127 : 1;
+            for (size_t i = 0; i < ni; i++) {
+                p->w[o * ni + i] = nn__round_int((double)Wo[i] / s_w);
+                wsum += p->w[o * ni + i];
+            }
+            /* the sum must fit int32 whatever the inputs: |bq| plus
+               n_in * 127 * 128 */
+            bq = floor((double)W[ni * no + o] / (s_x * s_w) + 0.5) - (double)zp_x * (double)wsum;
+            if (fabs(bq) + (double)ni * 127 * 128 > 2147483647.0) return NN_ERR_UNSUPPORTED;
+            p->b[o] = (long)bq;
+            if (!nn__qmul(s_x * s_w / p->s_y, &p->m[o], &p->r[o]))
+                return NN_ERR_UNSUPPORTED;
+            if (p->mn &&
+                !nn__qmul(NN_LEAKY_RELU_SLOPE * s_x * s_w / p->s_y, &p->mn[o], &p->rn[o]))
+                return NN_ERR_UNSUPPORTED;
+        }
+        if (table) {
+            /* a = f(z) at each int8 z, on the fixed output scale */
+            const double s_a = act == NN_ACT_SIGMOID ? 1.0 / 256 : 1.0 / 128;
+            const int zp_a = act == NN_ACT_SIGMOID ? -128 : 0;
+            for (int k = 0; k < 256; k++) {
+                const double zr = p->s_y * (k - 128 - p->zp_y);
+                const double f = act == NN_ACT_SIGMOID ? 1 / (1 + exp(-zr)) : tanh(zr);
+                p->lut[k] = (int)NN__MAX(-128.0, NN__MIN(127.0, floor(f / s_a + 0.5) + zp_a));
+            }
+            s_x = s_a;
+            zp_x = zp_a;
+        } else {
+            s_x = p->s_y;
+            zp_x = p->zp_y;
+        }
+    }
+    return NN_OK;
+}
+
+static const char nn__int8_code[] =
+    "/* round(acc m / 2^r), halves away from 0, held to int16's range */\n"
+    "static inline int32_t %p__scale(int32_t acc, int32_t m, int r) {\n"
+    "    const int64_t p = (int64_t)acc * m, h = (int64_t)1 << (r - 1);\n"
+    "    const int64_t v = p >= 0 ? (p + h) >> r : -((h - p) >> r);\n"
+    "    return (int32_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);\n"
+    "}\n\n"
+    "/* one layer: the int32 sums, each brought to the output's scale (by mn\n"
+    "   and rn for negative sums when mn is not 0), plus its zero point,\n"
+    "   held to [lo, hi], then through the table when there is one */\n"
+    "static inline void %p__layer(void *out, int wide, const int8_t *x,\n"
+    "                             const int8_t *W, const int32_t *b,\n"
+    "                             const int32_t *m, const int8_t *r,\n"
+    "                             const int32_t *mn, const int8_t *rn,\n"
+    "                             const int8_t *lut, int n_in, int n_out,\n"
+    "                             int zp, int lo, int hi) {\n"
+    "    int o, i;\n"
+    "    for (o = 0; o < n_out; o++, W += n_in) {\n"
+    "        int32_t acc = %P__I32(&b[o]), v;\n"
+    "        for (i = 0; i < n_in; i++) acc += %P__I8(&W[i]) * x[i];\n"
+    "        if (mn && acc < 0) v = %p__scale(acc, %P__I32(&mn[o]), %P__I8(&rn[o]));\n"
+    "        else v = %p__scale(acc, %P__I32(&m[o]), %P__I8(&r[o]));\n"
+    "        v += zp;\n"
+    "        v = v < lo ? lo : v > hi ? hi : v;\n"
+    "        if (wide) ((int16_t *)out)[o] = (int16_t)v;\n"
+    "        else ((int8_t *)out)[o] = lut ? %P__I8(&lut[v + 128]) : (int8_t)v;\n"
+    "    }\n"
+    "}\n\n";
+
+static void nn__emit_ints(nn__text *t, const char *type, const char *name,
+                          size_t l, const void *v, size_t count, int kind) {
+    nn__emit(t, "static const %s %p_%s%z[%z] %P__ROM = {", type, name, l, count);
+    nn__emit_values(t, v, count, kind);
+}
+
+static void nn__export_int8(nn__text *t, const nn_net *net,
+                            const nn_export_options *opt, const nn__q8 *q,
+                            double s_in, int zp_in) {
+    const size_t L = net->n_layers, n_in = net->sizes[0], n_out = net->sizes[L];
+    const nn_act out_act = net->acts[L - 1];
+    const unsigned out_used = 1u << out_act;
+    const int classes = nn__has_classes(net);
+    const int out_exp = out_act == NN_ACT_SIGMOID || out_act == NN_ACT_SOFTMAX;
+    const int no_libm = opt->no_libm != 0;
+    size_t bytes = 0, hidden = 0, scratch;
+    for (size_t l = 0; l < L; l++) {
+        const size_t ni = net->sizes[l], no = net->sizes[l + 1];
+        bytes += ni * no + no * (4 + 4 + 1) + (q[l].mn ? no * 5 : 0) + (q[l].lut ? 256 : 0);
+        if (l + 1 < L) hidden = NN__MAX(hidden, no);
+    }
+    scratch = (L > 2 ? 2 : L > 1 ? 1 : 0) * hidden + 2 * n_out;
+
+    nn__emit(t, "/* %p.h: a neural network exported by nn.h " NN_VERSION_STRING
+                " (nn_export_c), in int8.\n\n   ");
+    nn__emit_shape(t, net);
+    nn__emit(t, "%s.\n", net->scaled ? "; inputs scaled (x - shift) * scale" : "");
+    if (opt->note) nn__emit(t, "   %s\n", opt->note);
+    nn__emit(t,
+             "\n   Integers only (int8 weights and activations, int32 sums):\n"
+             "      void %p_predict_q(const int8_t xq[%z], int16_t zq[%z]);  the last\n"
+             "               layer's z = zq * %P_Z_SCALE, before its %s\n",
+             n_in, n_out, nn__act_name(out_act));
+    if (classes)
+        nn__emit(t, "      int %p_classify_q(const int8_t xq[%z]);  %s\n", n_in,
+                 n_out == 1 ? "1 when z > 0, else 0" : "the first largest z");
+    nn__emit(t,
+             "   In float (left out when %P_NO_FLOAT is defined):\n"
+             "      void %p_quantize(const float x[%z], int8_t xq[%z]);  raw inputs\n"
+             "      void %p_predict(const float x[%z], float y[%z]);\n",
+             n_in, n_in, n_in, n_out);
+    if (classes) nn__emit(t, "      int %p_classify(const float x[%z]);\n", n_in);
+    nn__emit(t,
+             "\n   Constant data: %z bytes (static const), %z more with the float part.\n"
+             "   Scratch: %P_SCRATCH_BYTES = %z bytes on the stack per call (%z more in\n"
+             "   the float calls); no other state: the calls are reentrant.  C99 or\n"
+             "   C++, no allocation; the float part needs %s.\n"
+             "   Weights: one symmetric scale per output unit; activations: a scale\n"
+             "   and zero point per layer, calibrated on %z sample rows. */\n",
+             bytes, 8 * n_in, scratch, n_in,
+             out_exp && !no_libm ? "expf from libm (-lm)"
+             : out_act == NN_ACT_TANH && !no_libm ? "tanhf from libm (-lm)" : "no libm",
+             opt->calib_n);
+    nn__emit_rom(t, 1);
+    nn__emit(t,
+             "#define %P_N_IN %z\n#define %P_N_OUT %z\n#define %P_SCRATCH_BYTES %z\n"
+             "#define %P_IN_ZERO %d   /* xq = round(x' / %P_IN_SCALE) + %P_IN_ZERO */\n"
+             "#define %P_IN_SCALE %f\n"
+             "#define %P_Z_SCALE %f\n\n",
+             n_in, n_out, scratch, zp_in, s_in, q[L - 1].s_y);
+    for (size_t l = 0; l < L; l++) {
+        const size_t ni = net->sizes[l], no = net->sizes[l + 1];
+        nn__emit(t, "/* layer %z: %z -> %z, %s */\n", l, ni, no,
+                 nn__act_name(net->acts[l]));
+        nn__emit_ints(t, "int8_t", "w", l, q[l].w, ni * no, 1);
+        nn__emit_ints(t, "int32_t", "b", l, q[l].b, no, 2);
+        nn__emit_ints(t, "int32_t", "m", l, q[l].m, no, 2);
+        nn__emit_ints(t, "int8_t", "r", l, q[l].r, no, 1);
+        if (q[l].mn) {
+            nn__emit_ints(t, "int32_t", "mn", l, q[l].mn, no, 2);
+            nn__emit_ints(t, "int8_t", "rn", l, q[l].rn, no, 1);
+        }
+        if (q[l].lut) nn__emit_ints(t, "int8_t", "t", l, q[l].lut, 256, 1);
+    }
+    nn__emit(t, "\n");
+    nn__emit(t, nn__int8_code);
+    nn__emit(t, "static inline void %p_predict_q(const int8_t *xq, int16_t *zq) {\n");
+    if (L > 1) nn__emit(t, "    int8_t a[%z]%s;\n", hidden, L > 2 ? ", c[sizeof a]" : "");
+    for (size_t l = 0; l < L; l++) {
+        const int last = l == L - 1;
+        nn__emit(t, "    %p__layer(%s, %d, %s, %p_w%z, %p_b%z, %p_m%z, %p_r%z, ",
+                 last ? "zq" : l % 2 ? "c" : "a", last, l == 0 ? "xq" : l % 2 ? "a" : "c",
+                 l, l, l, l);
+        if (q[l].mn) nn__emit(t, "%p_mn%z, %p_rn%z, ", l, l);
+        else nn__emit(t, "0, 0, ");
+        if (q[l].lut) nn__emit(t, "%p_t%z, ", l);
+        else nn__emit(t, "0, ");
+        nn__emit(t, "%z, %z, %d, %d, %d);\n", net->sizes[l], net->sizes[l + 1],
+                 q[l].zp_y, q[l].lo, last ? 32767 : 127);
+    }
+    nn__emit(t, "}\n\n");
+    if (classes) {
+        nn__emit(t,
+                 "static inline int %p_classify_q(const int8_t *xq) {\n"
+                 "    int16_t z[%z];\n", n_out);
+        if (n_out == 1)
+            nn__emit(t, "    %p_predict_q(xq, z);\n    return z[0] > 0;\n}\n\n");
+        else
+            nn__emit(t,
+                     "    int o, best = 0;\n"
+                     "    %p_predict_q(xq, z);\n"
+                     "    for (o = 1; o < %z; o++)\n"
+                     "        if (z[o] > z[best]) best = o;\n"
+                     "    return best;\n"
+                     "}\n\n", n_out);
+    }
+
+    /* the float part */
+    nn__emit(t, "#ifndef %P_NO_FLOAT\n");
+    if ((out_exp || out_act == NN_ACT_TANH) && !no_libm) nn__emit(t, "#include <math.h>\n");
+    if ((out_exp || out_act == NN_ACT_TANH) && no_libm) nn__emit(t, "#include <string.h>\n");
+    nn__emit(t, "/* xq = round((x - shift) mul) + %P_IN_ZERO, mul = scale / %P_IN_SCALE */\n"
+                "static const float %p_in_shift[%z] %P__ROM = {", n_in);
+    for (size_t i = 0; i < n_in; i++) {
+        nn__emit(t, i % 8 == 0 ? "\n    " : " ");
+        nn__emit(t, "%f,", net->scaled ? (double)net->in_shift[i] : 0.0);
+    }
+    nn__emit(t, "\n};\nstatic const float %p_in_mul[%z] %P__ROM = {", n_in);
+    for (size_t i = 0; i < n_in; i++) {
+        nn__emit(t, i % 8 == 0 ? "\n    " : " ");
+        nn__emit(t, "%f,", (net->scaled ? (double)net->in_scale[i] : 1.0) / s_in);
+    }
+    nn__emit(t, "\n};\n\n");
+    nn__emit_act_code(t, out_used, no_libm);
+    nn__emit(t,
+             "static inline void %p_quantize(const float *x, int8_t *xq) {\n"
+             "    int i;\n"
+             "    for (i = 0; i < %z; i++) {\n"
+             "        const float v = (x[i] - %P__F(&%p_in_shift[i])) * %P__F(&%p_in_mul[i]);\n"
+             "        int q = !(v > -256.0f) ? -256 : v > 256.0f ? 256\n"
+             "              : v < 0.0f ? -(int)(0.5f - v) : (int)(v + 0.5f);\n"
+             "        q += %P_IN_ZERO;\n"
+             "        xq[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);\n"
+             "    }\n"
+             "}\n\n"
+             "static inline void %p_predict(const float *x, float *y) {\n"
+             "    int8_t xq[%z];\n"
+             "    int16_t zq[%z];\n"
+             "    int i;\n"
+             "    %p_quantize(x, xq);\n"
+             "    %p_predict_q(xq, zq);\n"
+             "    for (i = 0; i < %z; i++) y[i] = (float)zq[i] * %P_Z_SCALE;\n",
+             n_in, n_in, n_out, n_out);
+    if (out_act != NN_ACT_LINEAR)
+        nn__emit_float_act(t, out_act, "y", "y", n_out, no_libm);
+    nn__emit(t, "}\n\n");
+    if (classes)
+        nn__emit(t,
+                 "static inline int %p_classify(const float *x) {\n"
+                 "    int8_t xq[%z];\n"
+                 "    %p_quantize(x, xq);\n"
+                 "    return %p_classify_q(xq);\n"
+                 "}\n", n_in);
+    nn__emit(t, "#endif /* %P_NO_FLOAT */\n\n#endif /* %P_H_INCLUDED */\n");
+}
+
+NNDEF nn_export_options nn_export_defaults(void) {
+    nn_export_options o;
+    memset(&o, 0, sizeof o);
+    o.kind = NN_EXPORT_FLOAT;
+    return o;
+}
+
+/* Refuses what cannot be exported, quantizes for int8, then makes the
+   text twice: once to measure it (*len), once into buf when it fits in
+   cap, or into a buffer of its own in *alloc when alloc is not NULL. */
+static nn_result nn__export(const nn_net *net, const char *prefix,
+                            const nn_export_options *opt, char *buf,
+                            size_t cap, size_t *len, char **alloc) {
+    const size_t L = net->n_layers;
+    char upper[33];
+    size_t n = 0;
+    double *range = NULL, s_in = 1;
+    int zp_in = 0;
+    nn__q8 *q = NULL;
+    nn_result r = NN_OK;
+    nn__text t;
+    if (!prefix || (size_t)opt->kind >= NN_EXPORT_COUNT) return NN_ERR_INVALID;
+    for (; prefix[n]; n++) {
+        const char c = prefix[n];
+        const int letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        if (n == 32 || !(letter || (n > 0 && c >= '0' && c <= '9'))) return NN_ERR_INVALID;
+        upper[n] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+    }
+    upper[n] = 0;
+    if (n == 0) return NN_ERR_INVALID;
+    if (opt->note)
+        for (const char *c = opt->note; *c; c++)
+            if (*c == '\n' || *c == '\r' || (c[0] == '*' && c[1] == '/')) return NN_ERR_INVALID;
+    for (size_t l = 0; l <= L; l++)
+        if (net->sizes[l] > 32767) return NN_ERR_UNSUPPORTED;
+    if (!nn__all_finite(net->params, net->n_params) ||
+        (net->scaled && (!nn__all_finite(net->in_shift, net->sizes[0]) ||
+                         !nn__all_finite(net->in_scale, net->sizes[0]))))
+        return NN_ERR_NONFINITE;
+    if (opt->kind == NN_EXPORT_INT8) {
+        if (!opt->calib_x || opt->calib_n == 0) return NN_ERR_INVALID;
+        range = (double *)NN_MALLOC((2 + 4 * L) * sizeof *range);
+        q = (nn__q8 *)NN_MALLOC(L * sizeof *q);
+        if (!range || !q) {
+            r = NN_ERR_NOMEM;
+            goto done;
+        }
+        memset(q, 0, L * sizeof *q);
+        r = nn__calibrate(net, opt->calib_x, opt->calib_n, range);
+        if (r == NN_OK) r = nn__quantize(net, range, q, &s_in, &zp_in);
+        if (r != NN_OK) goto done;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        t.buf = pass ? buf : NULL;
+        t.cap = pass ? cap : 0;
+        t.len = 0;
+        t.lower = prefix;
+        t.upper = upper;
+        if (opt->kind == NN_EXPORT_FLOAT) nn__export_float(&t, net, opt);
+        else nn__export_int8(&t, net, opt, q, s_in, zp_in);
+        if (pass) {
+            buf[t.len] = 0;
+            break;
+        }
+        if (len) *len = t.len;
+        if (alloc) {
+            buf = (char *)NN_MALLOC(t.len + 1);
+            if (!buf) {
+                r = NN_ERR_NOMEM;
+                break;
+            }
+            cap = t.len + 1;
+            *alloc = buf;
+        } else if (!buf) {
+            break; /* only the length */
+        } else if (cap <= t.len) {
+            r = NN_ERR_INVALID;
+            break;
+        }
+    }
+done:
+    nn__q8_free(q, q ? L : 0);
+    NN_FREE(range);
+    return r;
+}
+
+NNDEF nn_result nn_export_c_mem(const nn_net *net, const char *prefix,
+                                const nn_export_options *opt, char *buf,
+                                size_t cap, size_t *len) {
+    const nn_export_options defaults = nn_export_defaults();
+    NN_ASSERT(net);
+    if (!buf && cap != 0) return NN_ERR_INVALID;
+    return nn__export(net, prefix, opt ? opt : &defaults, buf, cap, len, NULL);
+}
+
+#ifndef NN_NO_STDIO
+NNDEF nn_result nn_export_c(const nn_net *net, FILE *out, const char *prefix,
+                            const nn_export_options *opt) {
+    const nn_export_options defaults = nn_export_defaults();
+    char *text = NULL;
+    size_t len = 0;
+    nn_result r;
+    NN_ASSERT(net);
+    if (!out) return NN_ERR_INVALID;
+    r = nn__export(net, prefix, opt ? opt : &defaults, NULL, 0, &len, &text);
+    if (r == NN_OK && (fwrite(text, 1, len, out) != len || ferror(out)))
+        r = NN_ERR_IO;
+    NN_FREE(text);
+    return r;
+}
+#endif
 
 #ifdef __cplusplus
 }
