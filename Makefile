@@ -6,6 +6,7 @@
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
 #   make portability  every compiler, C++ standard, libc, 32-bit, s390x...
 #   make bench      P1, P2, P2x2 and the kernels' GFLOP/s (BENCH_CFLAGS)
+#   make mcu        exported nets on an emulated Cortex-M3 and ATmega328P
 #   make install    nn.h and nn.pc under PREFIX (/usr/local); uninstall
 #   make clean      remove build/
 # Flags: CFLAGS/CXXFLAGS set optimisation (default -O2 -g); the warnings sit
@@ -51,7 +52,7 @@ TESTS = kernels activations losses network gradcheck alloc learn optim train mod
 # test_export is built in two steps: it writes the exported headers, then
 # is built again with them (see its rules)
 PROGRAMS = $(addprefix test_,$(TESTS)) test_export dropin static nostdio
-EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist faq
+EXAMPLES = xor sine article walkthrough iris spiral fashion_mnist faq deploy
 # examples whose only promise is to run and exit 0; tests/examples.sh checks
 # what the others print and write
 PLAIN_EXAMPLES = xor sine article walkthrough
@@ -71,7 +72,7 @@ all: examples $(TEST_BINS)
 
 examples: $(EXAMPLE_BINS)
 
-$(BUILD)/examples/%: examples/%.c examples/png.h nn.h
+$(BUILD)/examples/%: examples/%.c examples/png.h examples/idx.h nn.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN_C) $(CFLAGS) -o $@ $< $(LDLIBS)
 
@@ -144,6 +145,14 @@ fuzz: $(BUILD)/fuzz/fuzz_load $(BUILD)/fuzz/seeds-float $(BUILD)/fuzz/seeds-doub
 	  -rss_limit_mb=2048 -print_final_stats=1 \
 	  -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus
 
+# The exported nets of examples/deploy.c on emulated microcontrollers, a
+# Cortex-M3 (qemu-system-arm) and an ATmega328P (simavr), and their flash
+# and RAM (tests/mcu.sh).  Needs gcc-arm-none-eabi, libnewlib-arm-none-eabi,
+# qemu-system-arm, gcc-avr, avr-libc and simavr; Fashion-MNIST joins in
+# when make fashion-mnist-data has run (MCU_FASHION=1 requires it).
+mcu:
+	@sh tests/mcu.sh $(BUILD) '$(CC)'
+
 # Every toolchain and build nn.h promises, one line each (tests/portability.sh).
 portability:
 	@sh tests/portability.sh
@@ -189,4 +198,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all examples test clean sanitize fuzz portability install uninstall \
-  fashion-mnist-data bench
+  fashion-mnist-data bench mcu

@@ -3941,12 +3941,14 @@ static void nn__emit_rom(nn__text *t, int floats) {
              "#include <avr/pgmspace.h>\n"
              "#define %P__ROM PROGMEM\n"
              "#define %P__I8(p) ((int8_t)pgm_read_byte(p))\n"
+             "#define %P__I16(p) ((int16_t)pgm_read_word(p))\n"
              "#define %P__I32(p) ((int32_t)pgm_read_dword(p))\n");
     if (floats) nn__emit(t, "#define %P__F(p) pgm_read_float(p)\n");
     nn__emit(t,
              "#else\n"
              "#define %P__ROM\n"
              "#define %P__I8(p) (*(p))\n"
+             "#define %P__I16(p) (*(p))\n"
              "#define %P__I32(p) (*(p))\n");
     if (floats) nn__emit(t, "#define %P__F(p) (*(p))\n");
     nn__emit(t, "#endif\n\n");
@@ -4228,7 +4230,9 @@ static void nn__export_float(nn__text *t, const nn_net *net,
      with bq[o] = round(b[o] / (s_x s_w[o])) - zp_x sum_i wq[o][i],
    so the int32 sum acc = bq + sum wq xq is z in units of s_x s_w[o], and
    yq = zp_y + round(acc M[o]), M[o] = s_x s_w[o] / s_y, held as m 2^-r
-   with m in [2^30, 2^31): an int64 product and a rounding shift.  ReLU
+   with m in [2^14, 2^15) (TensorFlow Lite keeps 31 bits and a 64-bit
+   product; 15 bits, a relative error of 3e-5, need only 32-bit products,
+   which an 8-bit AVR does in a quarter of the code).  ReLU
    clamps at zp_y (the real 0); leaky ReLU takes a second multiplier,
    0.01 M, for acc < 0; sigmoid and tanh first bring z to int8 on a scale
    of their own, then look a[q] up in a table with TensorFlow Lite's fixed
@@ -4256,22 +4260,23 @@ static void nn__qparams(double lo, double hi, double *s, int *zp) {
     *zp = (int)NN__MAX(-128.0, NN__MIN(127.0, z));
 }
 
-/* M = m 2^-r, m in [2^30, 2^31), 1 <= r <= 62; 0 when M >= 2^30 */
+/* M = m 2^-r, m in [2^14, 2^15), 0 <= r <= 46 (a smaller M gives a
+   smaller m); 0 when M >= 2^15 */
 static int nn__qmul(double M, long *m, int *r) {
     int e;
     double f = frexp(M, &e);
-    long long q = (long long)floor(f * 2147483648.0 + 0.5);
-    if (q >= 2147483648LL) {
+    long q = (long)floor(f * 32768.0 + 0.5);
+    if (q >= 32768L) {
         q /= 2;
         e++;
     }
-    *r = 31 - e;
-    if (*r < 1) return 0;
-    while (*r > 62) {
+    *r = 15 - e;
+    if (*r < 0) return 0;
+    while (*r > 46) {
         q /= 2;
         (*r)--;
     }
-    *m = (long)q;
+    *m = q;
     return 1;
 }
 
@@ -4397,10 +4402,10 @@ static nn_result nn__quantize(const nn_net *net, const double *range,
                 p->w[o * ni + i] = nn__round_int((double)Wo[i] / s_w);
                 wsum += p->w[o * ni + i];
             }
-            /* the sum must fit int32 whatever the inputs: |bq| plus
-               n_in * 127 * 128 */
+            /* the sum must stay below 2^30 whatever the inputs (see
+               PREFIX__scale): |bq| plus n_in * 127 * 128 */
             bq = floor((double)W[ni * no + o] / (s_x * s_w) + 0.5) - (double)zp_x * (double)wsum;
-            if (fabs(bq) + (double)ni * 127 * 128 > 2147483647.0) return NN_ERR_UNSUPPORTED;
+            if (fabs(bq) + (double)ni * 127 * 128 >= 1073741824.0) return NN_ERR_UNSUPPORTED;
             p->b[o] = (long)bq;
             if (!nn__qmul(s_x * s_w / p->s_y, &p->m[o], &p->r[o]))
                 return NN_ERR_UNSUPPORTED;
@@ -4428,27 +4433,45 @@ static nn_result nn__quantize(const nn_net *net, const double *range,
 }
 
 static const char nn__int8_code[] =
-    "/* round(acc m / 2^r), halves away from 0, held to int16's range */\n"
-    "static inline int32_t %p__scale(int32_t acc, int32_t m, int r) {\n"
-    "    const int64_t p = (int64_t)acc * m, h = (int64_t)1 << (r - 1);\n"
-    "    const int64_t v = p >= 0 ? (p + h) >> r : -((h - p) >> r);\n"
-    "    return (int32_t)(v > 32767 ? 32767 : v < -32767 ? -32767 : v);\n"
+    "/* acc m / 2^r rounded (halves up) and held to int16's range, in 32-bit\n"
+    "   integers only: m < 2^15 and acc = hi 2^16 + lo with 0 <= lo < 2^16,\n"
+    "   so x = acc m / 2^15 = 2 hi m + lo m / 2^15, each part within 31 bits\n"
+    "   (|acc| < 2^30); then x / 2^(r - 15) rounded, or x 2^(15 - r).  Shifts\n"
+    "   act on values made nonnegative, where C defines them. */\n"
+    "static int32_t %p__scale(int32_t acc, int32_t m, int r) {\n"
+    "    const uint32_t ua = (uint32_t)acc + 0x80000000u;\n"
+    "    const int32_t hi = (int32_t)(ua >> 16) - 32768;\n"
+    "    const uint32_t lo = ua & 0xFFFFu;\n"
+    "    const int32_t x = 2 * hi * m + (int32_t)((lo * (uint32_t)m + 16384u) >> 15);\n"
+    "    const int s = r - 15;\n"
+    "    int32_t v;\n"
+    "    if (s > 0) {\n"
+    "        const uint32_t ux = (uint32_t)x + 0x80000000u;\n"
+    "        v = (int32_t)(ux >> s) - (int32_t)(0x80000000u >> s)\n"
+    "            + (int32_t)((ux >> (s - 1)) & 1u);\n"
+    "    } else {\n"
+    "        v = x > 32767 ? 32767 : x < -32767 ? -32767 : x;\n"
+    "        v *= (int32_t)1 << (s < -15 ? 15 : -s);\n"
+    "    }\n"
+    "    return v > 32767 ? 32767 : v < -32767 ? -32767 : v;\n"
     "}\n\n"
     "/* one layer: the int32 sums, each brought to the output's scale (by mn\n"
     "   and rn for negative sums when mn is not 0), plus its zero point,\n"
     "   held to [lo, hi], then through the table when there is one */\n"
     "static inline void %p__layer(void *out, int wide, const int8_t *x,\n"
     "                             const int8_t *W, const int32_t *b,\n"
-    "                             const int32_t *m, const int8_t *r,\n"
-    "                             const int32_t *mn, const int8_t *rn,\n"
+    "                             const int16_t *m, const int8_t *r,\n"
+    "                             const int16_t *mn, const int8_t *rn,\n"
     "                             const int8_t *lut, int n_in, int n_out,\n"
     "                             int zp, int lo, int hi) {\n"
     "    int o, i;\n"
     "    for (o = 0; o < n_out; o++, W += n_in) {\n"
     "        int32_t acc = %P__I32(&b[o]), v;\n"
     "        for (i = 0; i < n_in; i++) acc += %P__I8(&W[i]) * x[i];\n"
-    "        if (mn && acc < 0) v = %p__scale(acc, %P__I32(&mn[o]), %P__I8(&rn[o]));\n"
-    "        else v = %p__scale(acc, %P__I32(&m[o]), %P__I8(&r[o]));\n"
+    "        if (mn && acc < 0)\n"
+    "            v = %p__scale(acc, %P__I16(&mn[o]), %P__I8(&rn[o]));\n"
+    "        else\n"
+    "            v = %p__scale(acc, %P__I16(&m[o]), %P__I8(&r[o]));\n"
     "        v += zp;\n"
     "        v = v < lo ? lo : v > hi ? hi : v;\n"
     "        if (wide) ((int16_t *)out)[o] = (int16_t)v;\n"
@@ -4474,7 +4497,7 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
     size_t bytes = 0, hidden = 0, scratch;
     for (size_t l = 0; l < L; l++) {
         const size_t ni = net->sizes[l], no = net->sizes[l + 1];
-        bytes += ni * no + no * (4 + 4 + 1) + (q[l].mn ? no * 5 : 0) + (q[l].lut ? 256 : 0);
+        bytes += ni * no + no * (4 + 2 + 1) + (q[l].mn ? no * 3 : 0) + (q[l].lut ? 256 : 0);
         if (l + 1 < L) hidden = NN__MAX(hidden, no);
     }
     scratch = (L > 2 ? 2 : L > 1 ? 1 : 0) * hidden + 2 * n_out;
@@ -4522,10 +4545,10 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
                  nn__act_name(net->acts[l]));
         nn__emit_ints(t, "int8_t", "w", l, q[l].w, ni * no, 1);
         nn__emit_ints(t, "int32_t", "b", l, q[l].b, no, 2);
-        nn__emit_ints(t, "int32_t", "m", l, q[l].m, no, 2);
+        nn__emit_ints(t, "int16_t", "m", l, q[l].m, no, 2);
         nn__emit_ints(t, "int8_t", "r", l, q[l].r, no, 1);
         if (q[l].mn) {
-            nn__emit_ints(t, "int32_t", "mn", l, q[l].mn, no, 2);
+            nn__emit_ints(t, "int16_t", "mn", l, q[l].mn, no, 2);
             nn__emit_ints(t, "int8_t", "rn", l, q[l].rn, no, 1);
         }
         if (q[l].lut) nn__emit_ints(t, "int8_t", "t", l, q[l].lut, 256, 1);

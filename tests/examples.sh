@@ -4,7 +4,7 @@
 # pictures, every classification example ends with "test accuracy: A", and
 # fashion_mnist without its data says how to get it and fails cleanly, and
 # on a tiny data set writes its saliency picture; iris's saliency finds the
-# petals; faq's four answers hold.
+# petals; faq's four answers hold; deploy exports iris.
 # Usage: sh tests/examples.sh BUILD_DIR (from the repository root).  Ends
 # with "N passed, N failed".
 build=$1
@@ -111,5 +111,20 @@ check "saliency.png holds every pixel (stored deflate: 116 rows of 597 bytes)" \
     test "$(wc -c <"$tmp/tiny/saliency.png")" -gt $((116 * 597))
 $NN_RUN "$build/examples/fashion_mnist" "$tmp/tiny" 0 >"$tmp/fm.out" 2>&1
 check "fashion_mnist refuses 0 epochs" test $? -eq 1
+
+# deploy: iris trained and exported; the int8 header, included alone and
+# without its float part, is the integer net (make mcu runs the rest)
+$NN_RUN "$build/examples/deploy" iris "$tmp" >"$tmp/deploy.out" 2>&1
+check "deploy iris exits 0" test $? -eq 0
+check "deploy iris: test accuracy >= 0.9" \
+    at_least "$(sed -n 's/.*test accuracy \([0-9.]*\) on 30$/\1/p' "$tmp/deploy.out")" 0.9
+check "deploy writes the headers, the model and the test set" \
+    test -s "$tmp/iris_f.h" -a -s "$tmp/iris_q.h" -a -s "$tmp/iris.nn" -a -s "$tmp/iris_test.bin"
+printf '#define IRIS_Q_NO_FLOAT\n#include "iris_q.h"\nint f(const int8_t *x);\nint f(const int8_t *x) { return iris_q_classify_q(x); }\n' >"$tmp/int_only.c"
+check "iris_q.h with IRIS_Q_NO_FLOAT compiles alone, no float in it" \
+    sh -c "${CC:-cc} -std=c99 -Wall -Wextra -Wpedantic -Wconversion -Werror -Wdouble-promotion -Wfloat-equal -c -I'$tmp' -o '$tmp/int_only.o' '$tmp/int_only.c' &&
+        ! grep -n 'float' '$tmp/int_only.c' && ! ${CC:-cc} -std=c99 -E -I'$tmp' '$tmp/int_only.c' | grep -v '^#' | grep -w -e float -e double"
+$NN_RUN "$build/examples/deploy" nonsense "$tmp" >"$tmp/deploy.out" 2>&1
+check "deploy refuses an unknown data set" test $? -eq 2
 
 report
