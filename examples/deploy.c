@@ -4,6 +4,9 @@
      ./build/examples/deploy digits OUTDIR    examples/data/digits.csv
      ./build/examples/deploy fashion OUTDIR   build/fashion-mnist (make
                                               fashion-mnist-data)
+     ./build/examples/deploy breast_cancer OUTDIR [raw]
+                                              examples/data/breast_cancer.csv;
+                                              raw: without the input scaling
 
    trains the data set's net (the input scaling inside it), then writes
    into OUTDIR:
@@ -171,10 +174,12 @@ int main(int argc, char **argv) {
     double acc = 0;
     int ok;
 
-    if (strcmp(name, "iris") == 0) {
-        /* every fifth flower for the test set (the file is sorted by
-           species, so each gets 10) */
-        ok = read_csv("examples/data/iris.csv", &all);
+    const int raw = argc > 3 && strcmp(argv[3], "raw") == 0;
+    if (strcmp(name, "iris") == 0 || strcmp(name, "breast_cancer") == 0) {
+        /* every fifth row for the test set (iris is sorted by species, so
+           each gets 10) */
+        snprintf(path, sizeof path, "examples/data/%s.csv", name);
+        ok = read_csv(path, &all);
         if (ok) {
             ok = take(&all, 0, all.n, &train) && take(&all, 0, all.n, &test);
             train.n = test.n = 0;
@@ -187,7 +192,7 @@ int main(int argc, char **argv) {
             }
         }
         sizes[1] = 16;
-        epochs = 150;
+        epochs = name[0] == 'i' ? 150 : 100;
     } else if (strcmp(name, "digits") == 0) {
         /* the first 1,437 images for training, the last 360 for the test */
         ok = read_csv("examples/data/digits.csv", &all) && take(&all, 0, 1437, &train) &&
@@ -200,7 +205,7 @@ int main(int argc, char **argv) {
         sizes[1] = 128;
         epochs = 8;
     } else {
-        fprintf(stderr, "usage: deploy iris|digits|fashion OUTDIR [FASHION_DIR]\n");
+        fprintf(stderr, "usage: deploy iris|digits|fashion|breast_cancer OUTDIR [FASHION_DIR|raw]\n");
         return 2;
     }
     if (!ok) return 1;
@@ -208,7 +213,10 @@ int main(int argc, char **argv) {
     sizes[2] = train.n_class;
     net = nn_create(2, sizes, acts, 42, NULL);
     if (!net) return 1;
-    if (strcmp(name, "iris") == 0) {
+    if (raw) {
+        ok = 1;
+    } else if (strcmp(name, "iris") == 0 || strcmp(name, "breast_cancer") == 0) {
+        /* standardized: each feature's mean and deviation on the training set */
         ok = nn_fit_input_scaling(net, train.x, train.n) == NN_OK;
     } else { /* pixels: to [0, 1], the same scale for all, inside the net */
         nn_real shift[784], scale[784];
@@ -227,8 +235,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "deploy: training failed\n");
         return 1;
     }
-    printf("%s: %zu-%zu-%zu relu/softmax, %zu epochs; test accuracy %.4f on %zu\n", name,
-           sizes[0], sizes[1], sizes[2], epochs, acc, test.n);
+    printf("%s: %zu-%zu-%zu relu/softmax, %zu epochs%s; test accuracy %.4f on %zu\n", name,
+           sizes[0], sizes[1], sizes[2], epochs, raw ? ", raw inputs" : "", acc, test.n);
 
     snprintf(note, sizeof note, "Trained by examples/deploy.c on %s: test accuracy %.4f (nn.h).",
              name, acc);

@@ -4,6 +4,7 @@
 #  - README.md shows what examples/walkthrough prints, digit for digit;
 #  - the quick start at the top of nn.h compiles and learns XOR;
 #  - README.md's nn_train snippet compiles and trains;
+#  - README.md's excerpt of an exported header is what nn_export_c writes;
 #  - every picture README.md shows is in the repository;
 #  - every nn_ name in README.md exists in nn.h;
 #  - nn.h's table of contents matches its section banners;
@@ -84,6 +85,15 @@ END
 check "README.md's nn_train snippet compiles" $cc -std=c99 -Wall -Wextra -Werror -I. \
     -o "$tmp/train" "$tmp/train.c" -lm
 check "README.md's nn_train snippet trains" $NN_RUN "$tmp/train"
+
+# README.md's excerpt of iris_q.h is a run of lines of what deploy writes
+$NN_RUN "$build/examples/deploy" iris "$tmp" >"$tmp/deploy.out" 2>&1
+block "excerpt of iris_q.h" >"$tmp/excerpt"
+first=$(head -n 1 "$tmp/excerpt")
+awk -v first="$first" -v n="$(wc -l <"$tmp/excerpt")" '
+    $0 == first { on = 1 } on && n-- > 0 { print }' "$tmp/iris_q.h" >"$tmp/excerpt_real"
+check "README.md's excerpt of iris_q.h is what nn_export_c writes" \
+    diff "$tmp/excerpt_real" "$tmp/excerpt"
 
 # every picture README.md shows is in the repository
 sed -n 's/.*!\[[^]]*\](\([^)]*\)).*/\1/p' README.md | while read -r path; do
