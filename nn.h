@@ -4102,6 +4102,41 @@ static void nn__emit_act_code(nn__text *t, unsigned used, int no_libm) {
     }
 }
 
+/* PREFIX_classify<suffix>: nn_classify's rule on PREFIX_predict<suffix>'s
+   outputs (threshold: the one output's, for a sigmoid alone) */
+static void nn__emit_classify(nn__text *t, const char *suffix, const char *in,
+                              const char *out, size_t n_out,
+                              const char *threshold) {
+    nn__emit(t,
+             "static inline int %p_classify%s(const %s *x) {\n"
+             "    %s y[%z];\n", suffix, in, out, n_out);
+    if (n_out == 1)
+        nn__emit(t, "    %p_predict%s(x, y);\n    return y[0] > %s;\n}\n\n", suffix,
+                 threshold);
+    else
+        nn__emit(t,
+                 "    int o, best = 0;\n"
+                 "    %p_predict%s(x, y);\n"
+                 "    for (o = 1; o < %z; o++)\n"
+                 "        if (y[o] > y[best]) best = o;\n"
+                 "    return best;\n"
+                 "}\n\n", suffix, n_out);
+}
+
+/* static const float PREFIX_<name><l>[count] (no <l> when l is -1): the
+   reals v[k] * mul, or mul each when v is NULL */
+static void nn__emit_floats(nn__text *t, const char *name, size_t l,
+                            const nn_real *v, size_t count, double mul) {
+    nn__emit(t, l == (size_t)-1 ? "static const float %p_%s[%z] %P__ROM = {"
+                                : "static const float %p_%s%z[%z] %P__ROM = {",
+             name, l == (size_t)-1 ? count : l, count);
+    for (size_t k = 0; k < count; k++) {
+        nn__emit(t, k % 5 == 0 ? "\n    " : " ");
+        nn__emit(t, "%f,", v ? (double)v[k] * mul : mul);
+    }
+    nn__emit(t, "\n};\n");
+}
+
 static void nn__export_float(nn__text *t, const nn_net *net,
                              const nn_export_options *opt) {
     const size_t L = net->n_layers, n_in = net->sizes[0], n_out = net->sizes[L];
@@ -4149,34 +4184,16 @@ static void nn__export_float(nn__text *t, const nn_net *net,
 
     /* the constants */
     if (net->scaled) {
-        nn__emit(t, "static const float %p_shift[%z] %P__ROM = {", n_in);
-        for (size_t i = 0; i < n_in; i++) {
-            nn__emit(t, i % 8 == 0 ? "\n    " : " ");
-            nn__emit(t, "%f,", (double)net->in_shift[i]);
-        }
-        nn__emit(t, "\n};\nstatic const float %p_scale[%z] %P__ROM = {", n_in);
-        for (size_t i = 0; i < n_in; i++) {
-            nn__emit(t, i % 8 == 0 ? "\n    " : " ");
-            nn__emit(t, "%f,", (double)net->in_scale[i]);
-        }
-        nn__emit(t, "\n};\n");
+        nn__emit_floats(t, "shift", (size_t)-1, net->in_shift, n_in, 1);
+        nn__emit_floats(t, "scale", (size_t)-1, net->in_scale, n_in, 1);
     }
     for (size_t l = 0; l < L; l++) {
         const size_t a = net->sizes[l], b = net->sizes[l + 1];
         const nn_real *W = net->params + net->offsets[l];
         nn__emit(t, "/* layer %z: %z -> %z, %s; W[o][i] row-major, then b */\n",
                  l, a, b, nn__act_name(net->acts[l]));
-        nn__emit(t, "static const float %p_w%z[%z] %P__ROM = {", l, a * b);
-        for (size_t k = 0; k < a * b; k++) {
-            nn__emit(t, k % 8 == 0 ? "\n    " : " ");
-            nn__emit(t, "%f,", (double)W[k]);
-        }
-        nn__emit(t, "\n};\nstatic const float %p_b%z[%z] %P__ROM = {", l, b);
-        for (size_t k = 0; k < b; k++) {
-            nn__emit(t, k % 8 == 0 ? "\n    " : " ");
-            nn__emit(t, "%f,", (double)W[a * b + k]);
-        }
-        nn__emit(t, "\n};\n");
+        nn__emit_floats(t, "w", l, W, a * b, 1);
+        nn__emit_floats(t, "b", l, W + a * b, b, 1);
     }
     nn__emit(t, "\n");
 
@@ -4202,21 +4219,7 @@ static void nn__export_float(nn__text *t, const nn_net *net,
     if (!net->scaled && L == 1) nn__emit(t, "    (void)a;\n");
     if (!net->scaled && used == 1u << NN_ACT_SOFTMAX) nn__emit(t, "    (void)i;\n");
     nn__emit(t, "}\n\n");
-    if (classes) {
-        nn__emit(t,
-                 "static inline int %p_classify(const float *x) {\n"
-                 "    float y[%z];\n", n_out);
-        if (n_out == 1)
-            nn__emit(t, "    %p_predict(x, y);\n    return y[0] > 0.5f;\n}\n\n");
-        else
-            nn__emit(t,
-                     "    int o, best = 0;\n"
-                     "    %p_predict(x, y);\n"
-                     "    for (o = 1; o < %z; o++)\n"
-                     "        if (y[o] > y[best]) best = o;\n"
-                     "    return best;\n"
-                     "}\n\n", n_out);
-    }
+    if (classes) nn__emit_classify(t, "", "float", "float", n_out, "0.5f");
     nn__emit(t, "#endif /* %P_H_INCLUDED */\n");
 }
 
@@ -4570,38 +4573,17 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
                  q[l].zp_y, q[l].lo, last ? 32767 : 127);
     }
     nn__emit(t, "}\n\n");
-    if (classes) {
-        nn__emit(t,
-                 "static inline int %p_classify_q(const int8_t *xq) {\n"
-                 "    int16_t z[%z];\n", n_out);
-        if (n_out == 1)
-            nn__emit(t, "    %p_predict_q(xq, z);\n    return z[0] > 0;\n}\n\n");
-        else
-            nn__emit(t,
-                     "    int o, best = 0;\n"
-                     "    %p_predict_q(xq, z);\n"
-                     "    for (o = 1; o < %z; o++)\n"
-                     "        if (z[o] > z[best]) best = o;\n"
-                     "    return best;\n"
-                     "}\n\n", n_out);
-    }
+    if (classes) nn__emit_classify(t, "_q", "int8_t", "int16_t", n_out, "0");
 
     /* the float part */
     nn__emit(t, "#ifndef %P_NO_FLOAT\n");
     if ((out_exp || out_act == NN_ACT_TANH) && !no_libm) nn__emit(t, "#include <math.h>\n");
     if ((out_exp || out_act == NN_ACT_TANH) && no_libm) nn__emit(t, "#include <string.h>\n");
-    nn__emit(t, "/* xq = round((x - shift) mul) + %P_IN_ZERO, mul = scale / %P_IN_SCALE */\n"
-                "static const float %p_in_shift[%z] %P__ROM = {", n_in);
-    for (size_t i = 0; i < n_in; i++) {
-        nn__emit(t, i % 8 == 0 ? "\n    " : " ");
-        nn__emit(t, "%f,", net->scaled ? (double)net->in_shift[i] : 0.0);
-    }
-    nn__emit(t, "\n};\nstatic const float %p_in_mul[%z] %P__ROM = {", n_in);
-    for (size_t i = 0; i < n_in; i++) {
-        nn__emit(t, i % 8 == 0 ? "\n    " : " ");
-        nn__emit(t, "%f,", (net->scaled ? (double)net->in_scale[i] : 1.0) / s_in);
-    }
-    nn__emit(t, "\n};\n\n");
+    nn__emit(t, "/* xq = round((x - shift) mul) + %P_IN_ZERO, mul = scale / %P_IN_SCALE */\n");
+    nn__emit_floats(t, "in_shift", (size_t)-1, net->scaled ? net->in_shift : NULL, n_in,
+                    net->scaled ? 1 : 0);
+    nn__emit_floats(t, "in_mul", (size_t)-1, net->scaled ? net->in_scale : NULL, n_in, 1 / s_in);
+    nn__emit(t, "\n");
     nn__emit_act_code(t, out_used, no_libm);
     nn__emit(t,
              "static inline void %p_quantize(const float *x, int8_t *xq) {\n"
