@@ -7,6 +7,7 @@
 #   make portability  every compiler, C++ standard, libc, 32-bit, s390x...
 #   make bench      P1, P2, P2x2 and the kernels' GFLOP/s (BENCH_CFLAGS)
 #   make mcu        exported nets on an emulated Cortex-M3 and ATmega328P
+#   make python     examples/nnh.py (model files in Python) against PyTorch
 #   make install    nn.h and nn.pc under PREFIX (/usr/local); uninstall
 #   make clean      remove build/
 # Flags: CFLAGS/CXXFLAGS set optimisation (default -O2 -g); the warnings sit
@@ -153,6 +154,19 @@ fuzz: $(BUILD)/fuzz/fuzz_load $(BUILD)/fuzz/seeds-float $(BUILD)/fuzz/seeds-doub
 mcu:
 	@sh tests/mcu.sh $(BUILD) '$(CC)'
 
+# examples/nnh.py, the Python reader and writer of model files, against
+# nn.h (tests/nnh_helper.c in float and double) and PyTorch
+# (tests/test_nnh.py).  Needs python3-numpy and python3-torch.
+PYTHON = /usr/bin/python3
+$(BUILD)/nnh/helper_float: tests/nnh_helper.c nn.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN_C) $(CFLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/nnh/helper_double: tests/nnh_helper.c nn.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN_C) $(CFLAGS) -DNN_REAL=double -o $@ $< $(LDLIBS)
+python: $(BUILD)/nnh/helper_float $(BUILD)/nnh/helper_double
+	@sh tests/run.sh "$(PYTHON) tests/test_nnh.py $(BUILD) '$(CC)'"
+
 # Every toolchain and build nn.h promises, one line each (tests/portability.sh).
 portability:
 	@sh tests/portability.sh
@@ -198,4 +212,4 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all examples test clean sanitize fuzz portability install uninstall \
-  fashion-mnist-data bench mcu
+  fashion-mnist-data bench mcu python
