@@ -56,24 +56,30 @@ $NN_RUN "$build/examples/fashion_mnist" "$tmp/bad" >"$tmp/fm.out" 2>&1
 check "fashion_mnist rejects a file of another kind" test $? -eq 1
 check "fashion_mnist names the bad file" grep -q "is not the IDX file expected" "$tmp/fm.out"
 
-# faq: each of its four answers holds
-$NN_RUN "$build/examples/faq" >"$tmp/faq.out" 2>&1
-check "faq exits 0" test $? -eq 0
-# figure PATTERN [N]: the number after PATTERN on the N-th line that has it
-figure() { grep "$1" "$tmp/faq.out" | sed -n "${2:-1}p" | sed "s/.*$1 *\([0-9.]*\).*/\1/"; }
-less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && a + 0 < b + 0) }'; }
-best=$(figure "best learning rate:")
-check "faq: the best learning rate is neither the smallest nor the largest" \
-    test "$best" != 0.001 -a "$best" != 100 -a -n "$best"
-check "faq: a linear hidden layer gets at most 3 of 4 XOR cases" \
-    less "$(figure "XOR accuracy:" 1)" 0.76
-check "faq: a tanh hidden layer gets all of XOR" at_least "$(figure "XOR accuracy:" 2)" 1
-check "faq: weight decay lowers the validation loss" \
-    less "$(figure "validation loss:" 2)" "$(figure "validation loss:" 1)"
-check "faq: early stopping lowers the validation loss" \
-    less "$(figure "validation loss:" 3)" "$(figure "validation loss:" 1)"
-check "faq: class weights find more of the rare class" \
-    less "$(figure "class 1 recall:" 1)" "$(figure "class 1 recall:" 2)"
+# faq: each of its four answers holds.  Its experiments train for minutes
+# natively and far longer emulated; they test learning, not the target,
+# so emulated lines (NN_RUN set) leave them to the native ones.
+if [ -n "${NN_RUN:-}" ]; then
+    echo "faq: left to the native lines (under $NN_RUN it takes a quarter of an hour)"
+else
+    $NN_RUN "$build/examples/faq" >"$tmp/faq.out" 2>&1
+    check "faq exits 0" test $? -eq 0
+    # figure PATTERN [N]: the number after PATTERN on the N-th line that has it
+    figure() { grep "$1" "$tmp/faq.out" | sed -n "${2:-1}p" | sed "s/.*$1 *\([0-9.]*\).*/\1/"; }
+    less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && a + 0 < b + 0) }'; }
+    best=$(figure "best learning rate:")
+    check "faq: the best learning rate is neither the smallest nor the largest" \
+        test "$best" != 0.001 -a "$best" != 100 -a -n "$best"
+    check "faq: a linear hidden layer gets at most 3 of 4 XOR cases" \
+        less "$(figure "XOR accuracy:" 1)" 0.76
+    check "faq: a tanh hidden layer gets all of XOR" at_least "$(figure "XOR accuracy:" 2)" 1
+    check "faq: weight decay lowers the validation loss" \
+        less "$(figure "validation loss:" 2)" "$(figure "validation loss:" 1)"
+    check "faq: early stopping lowers the validation loss" \
+        less "$(figure "validation loss:" 3)" "$(figure "validation loss:" 1)"
+    check "faq: class weights find more of the rare class" \
+        less "$(figure "class 1 recall:" 1)" "$(figure "class 1 recall:" 2)"
+fi
 
 # a tiny well-formed data set (24 training and 10 test images, all black,
 # labels 0..9 in turn): the whole pipeline runs and writes its saliency
