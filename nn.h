@@ -790,8 +790,8 @@ typedef enum nn_export_kind {
 
 typedef struct nn_export_options {
     nn_export_kind kind;
-    int no_libm;            /* NN_EXPORT_FLOAT: nonzero for the header's own
-                               e^x and tanh instead of libm's */
+    int no_libm;            /* nonzero: the header's own e^x and tanh instead
+                               of libm's (in int8, for the float output) */
     const nn_real *calib_x; /* NN_EXPORT_INT8: calib_n >= 1 raw input rows */
     size_t calib_n;         /*   to calibrate the activations' ranges */
     const char *note;       /* optional: one line (no newline, no comment
@@ -3974,7 +3974,7 @@ static const char nn__float_exp_code[] =
     "    float r, q, p2;\n"
     "    uint32_t bits;\n"
     "    int k;\n"
-    "    if (x < -87.33f) {\n"
+    "    if (x < (float)-87.33) {\n"
     "        if (m1) *m1 = -1.0f;\n"
     "        return 0.0f;\n"
     "    }\n"
@@ -4001,12 +4001,13 @@ static const char nn__float_dense_code[] =
     "    for (o = 0; o < n_out; o++, W += n_in) {\n"
     "        float sum = %P__F(&b[o]);\n"
     "        if (n_in >= 16) {\n"
-    "            float p[16] = {0}, q[4];\n"
+    "            float p[16] = {0}, q[4], dot;\n"
     "            for (i = 0; i < n_full; i += 16)\n"
     "                for (v = 0; v < 16; v++) p[v] += x[i + v] * %P__F(&W[i + v]);\n"
     "            for (v = 0; v < 4; v++)\n"
     "                q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);\n"
-    "            sum += (q[0] + q[2]) + (q[1] + q[3]);\n"
+    "            dot = (q[0] + q[2]) + (q[1] + q[3]); /* a float, as nn.h's */\n"
+    "            sum += dot;\n"
     "        }\n"
     "        for (i = n_full; i < n_in; i++) sum += x[i] * %P__F(&W[i]);\n"
     "        z[o] = sum;\n"
@@ -4019,7 +4020,11 @@ static size_t nn__export_width(const nn_net *net, int with_input) {
     return w;
 }
 
-/* The activation of one layer, z -> a, as nn__act_forward writes it. */
+/* The activation of one layer, z -> a, as nn__act_forward writes it.
+   The templates compare with integer constants and cast the leaky
+   product back to float: where float arithmetic runs in double
+   (FLT_EVAL_METHOD 1, as on s390x), a float constant beside a float
+   variable is what gcc's -Wdouble-promotion flags. */
 static void nn__emit_float_act(nn__text *t, nn_act act, const char *a,
                                const char *z, size_t n, int no_libm) {
     switch (act) {
@@ -4036,11 +4041,11 @@ static void nn__emit_float_act(nn__text *t, nn_act act, const char *a,
                  n, a, z);
         break;
     case NN_ACT_RELU:
-        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = !(%s[i] <= 0.0f) ? %s[i] : 0.0f;\n",
+        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = !(%s[i] <= 0) ? %s[i] : 0;\n",
                  n, a, z, z);
         break;
     case NN_ACT_LEAKY_RELU:
-        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = %s[i] > 0.0f ? %s[i] : %f * %s[i];\n",
+        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = %s[i] > 0 ? %s[i] : (float)(%f * %s[i]);\n",
                  n, a, z, z, (double)NN_LEAKY_RELU_SLOPE, z);
         break;
     case NN_ACT_SOFTMAX:
@@ -4066,14 +4071,14 @@ static void nn__emit_act_code(nn__text *t, unsigned used, int no_libm) {
         nn__emit(t,
                  "static inline float %p__tanh(float x) {\n"
                  "    float m;\n"
-                 "    (void)%p__exp(x > 0.0f ? -2.0f * x : 2.0f * x, &m);\n"
-                 "    return x > 0.0f ? -m / (2.0f + m) : m / (2.0f + m);\n"
+                 "    (void)%p__exp(x > 0 ? -2 * x : 2 * x, &m);\n"
+                 "    return x > 0 ? -m / (2.0f + m) : m / (2.0f + m);\n"
                  "}\n\n");
     if ((used & (1u << NN_ACT_SIGMOID)) && no_libm)
         nn__emit(t,
                  "static inline float %p__sigmoid(float z) {\n"
                  "    float e;\n"
-                 "    if (z >= 0.0f) return 1.0f / (1.0f + %p__exp(-z, 0));\n"
+                 "    if (z >= 0) return 1.0f / (1.0f + %p__exp(-z, 0));\n"
                  "    e = %p__exp(z, 0);\n"
                  "    return e / (1.0f + e);\n"
                  "}\n\n");
@@ -4081,7 +4086,7 @@ static void nn__emit_act_code(nn__text *t, unsigned used, int no_libm) {
         nn__emit(t,
                  "static inline float %p__sigmoid(float z) {\n"
                  "    float e;\n"
-                 "    if (z >= 0.0f) return 1.0f / (1.0f + expf(-z));\n"
+                 "    if (z >= 0) return 1.0f / (1.0f + expf(-z));\n"
                  "    e = expf(z);\n"
                  "    return e / (1.0f + e);\n"
                  "}\n\n");
@@ -4219,7 +4224,7 @@ static void nn__export_float(nn__text *t, const nn_net *net,
     if (!net->scaled && L == 1) nn__emit(t, "    (void)a;\n");
     if (!net->scaled && used == 1u << NN_ACT_SOFTMAX) nn__emit(t, "    (void)i;\n");
     nn__emit(t, "}\n\n");
-    if (classes) nn__emit_classify(t, "", "float", "float", n_out, "0.5f");
+    if (classes) nn__emit_classify(t, "", "float", "float", n_out, "(float)0.5");
     nn__emit(t, "#endif /* %P_H_INCLUDED */\n");
 }
 
@@ -4590,8 +4595,8 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
              "    int i;\n"
              "    for (i = 0; i < %z; i++) {\n"
              "        const float v = (x[i] - %P__F(&%p_in_shift[i])) * %P__F(&%p_in_mul[i]);\n"
-             "        int q = !(v > -256.0f) ? -256 : v > 256.0f ? 256\n"
-             "              : v < 0.0f ? -(int)(0.5f - v) : (int)(v + 0.5f);\n"
+             "        int q = !(v > -256) ? -256 : v > 256 ? 256\n"
+             "              : v < 0 ? -(int)(0.5f - v) : (int)(v + 0.5f);\n"
              "        q += %P_IN_ZERO;\n"
              "        xq[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);\n"
              "    }\n"
