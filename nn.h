@@ -4055,6 +4055,33 @@ static void nn__emit_float_act(nn__text *t, nn_act act, const char *a,
     }
 }
 
+/* The header's first lines: what it is, the net's shape, the note. */
+static void nn__emit_title(nn__text *t, const nn_net *net,
+                           const nn_export_options *opt, const char *kind) {
+    nn__emit(t, "/* %p.h: a neural network exported by nn.h " NN_VERSION_STRING
+                " (nn_export_c), in %s.\n\n   ", kind);
+    nn__emit_shape(t, net);
+    nn__emit(t, "%s.\n", net->scaled ? "; inputs scaled (x - shift) * scale" : "");
+    if (opt->note) nn__emit(t, "   %s\n", opt->note);
+}
+
+/* What the activations in `used` (bits 1 << nn_act) take from libm:
+   "expf", "tanhf", "expf and tanhf", or NULL for nothing (also with
+   no_libm, where the header brings its own) */
+static const char *nn__libm_needs(unsigned used, int no_libm) {
+    const int e = (used & ((1u << NN_ACT_SIGMOID) | (1u << NN_ACT_SOFTMAX))) != 0;
+    const int h = (used & (1u << NN_ACT_TANH)) != 0;
+    if (no_libm || (!e && !h)) return NULL;
+    return e && h ? "expf and tanhf" : e ? "expf" : "tanhf";
+}
+
+/* The include their code needs: <math.h> for libm's functions, <string.h>
+   for the memcpy of the header's own e^x. */
+static void nn__emit_act_include(nn__text *t, unsigned used, int no_libm) {
+    if (nn__libm_needs(used, 0) == NULL) return;
+    nn__emit(t, no_libm ? "#include <string.h>\n" : "#include <math.h>\n");
+}
+
 /* Which activations a net uses, as bits 1 << nn_act. */
 static unsigned nn__acts_used(const nn_net *net) {
     unsigned used = 0;
@@ -4064,10 +4091,8 @@ static unsigned nn__acts_used(const nn_net *net) {
 
 /* The helpers the activations in `used` (bits 1 << nn_act) call. */
 static void nn__emit_act_code(nn__text *t, unsigned used, int no_libm) {
-    const int uses_exp = (used & ((1u << NN_ACT_SIGMOID) | (1u << NN_ACT_SOFTMAX))) != 0;
-    const int uses_tanh = (used & (1u << NN_ACT_TANH)) != 0;
-    if (no_libm && (uses_exp || uses_tanh)) nn__emit(t, nn__float_exp_code);
-    if (no_libm && uses_tanh)
+    if (no_libm && nn__libm_needs(used, 0) != NULL) nn__emit(t, nn__float_exp_code);
+    if (no_libm && (used & (1u << NN_ACT_TANH)))
         nn__emit(t,
                  "static inline float %p__tanh(float x) {\n"
                  "    float m;\n"
@@ -4147,19 +4172,15 @@ static void nn__export_float(nn__text *t, const nn_net *net,
     const size_t L = net->n_layers, n_in = net->sizes[0], n_out = net->sizes[L];
     const int no_libm = opt->no_libm != 0;
     const unsigned used = nn__acts_used(net);
-    const int uses_exp = (used & ((1u << NN_ACT_SIGMOID) | (1u << NN_ACT_SOFTMAX))) != 0;
-    const int uses_tanh = (used & (1u << NN_ACT_TANH)) != 0;
+    const int own = no_libm && nn__libm_needs(used, 0) != NULL; /* own e^x, tanh */
+    const char *libm = nn__libm_needs(used, no_libm);
     const size_t width = nn__export_width(net, net->scaled);
     const int classes = nn__has_classes(net);
     size_t bytes = (net->scaled ? 2 * n_in : 0) * sizeof(float);
     for (size_t l = 0; l < L; l++)
         bytes += (net->sizes[l] + 1) * net->sizes[l + 1] * sizeof(float);
 
-    nn__emit(t, "/* %p.h: a neural network exported by nn.h " NN_VERSION_STRING
-                " (nn_export_c), in float.\n\n   ");
-    nn__emit_shape(t, net);
-    nn__emit(t, "%s.\n", net->scaled ? "; inputs scaled (x - shift) * scale" : "");
-    if (opt->note) nn__emit(t, "   %s\n", opt->note);
+    nn__emit_title(t, net, opt, "float");
     nn__emit(t,
              "\n      void %p_predict(const float x[%z], float y[%z]);\n",
              n_in, n_out);
@@ -4171,19 +4192,17 @@ static void nn__export_float(nn__text *t, const nn_net *net,
              "   = %z bytes on the stack per call; no other state: the calls are\n"
              "   reentrant.  C99 or C++, no allocation, ",
              bytes, 2 * width * sizeof(float));
-    if (no_libm || (!uses_exp && !uses_tanh))
-        nn__emit(t, "no libm%s.\n", no_libm && (uses_exp || uses_tanh)
-                 ? " (e^x and tanh are this header's own, within 1.3\n   and 2.6 ulp)" : "");
+    if (libm)
+        nn__emit(t, "needs %s from libm (-lm).\n", libm);
     else
-        nn__emit(t, "needs %s from libm (-lm).\n",
-                 uses_exp && uses_tanh ? "expf and tanhf" : uses_exp ? "expf" : "tanhf");
+        nn__emit(t, "no libm%s.\n",
+                 own ? " (e^x and tanh are this header's own, within 1.3\n   and 2.6 ulp)" : "");
     nn__emit(t,
              "   The arithmetic is nn_predict's on one sample in a float build, so the\n"
              "   outputs are the same bit for bit when both are compiled alike%s. */\n",
-             no_libm && (uses_exp || uses_tanh) ? " (up to\n   the e^x and tanh)" : "");
+             own ? " (up to\n   the e^x and tanh)" : "");
     nn__emit_rom(t, 1);
-    if (!no_libm && (uses_exp || uses_tanh)) nn__emit(t, "#include <math.h>\n");
-    if (no_libm && (uses_exp || uses_tanh)) nn__emit(t, "#include <string.h>\n");
+    nn__emit_act_include(t, used, no_libm);
     nn__emit(t, "\n#define %P_N_IN %z\n#define %P_N_OUT %z\n#define %P_SCRATCH_BYTES %z\n\n",
              n_in, n_out, 2 * width * sizeof(float));
 
@@ -4500,8 +4519,8 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
     const nn_act out_act = net->acts[L - 1];
     const unsigned out_used = 1u << out_act;
     const int classes = nn__has_classes(net);
-    const int out_exp = out_act == NN_ACT_SIGMOID || out_act == NN_ACT_SOFTMAX;
     const int no_libm = opt->no_libm != 0;
+    const char *libm = nn__libm_needs(out_used, no_libm);
     size_t bytes = 0, hidden = 0, scratch;
     for (size_t l = 0; l < L; l++) {
         const size_t ni = net->sizes[l], no = net->sizes[l + 1];
@@ -4510,11 +4529,7 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
     }
     scratch = (L > 2 ? 2 : L > 1 ? 1 : 0) * hidden + 2 * n_out;
 
-    nn__emit(t, "/* %p.h: a neural network exported by nn.h " NN_VERSION_STRING
-                " (nn_export_c), in int8.\n\n   ");
-    nn__emit_shape(t, net);
-    nn__emit(t, "%s.\n", net->scaled ? "; inputs scaled (x - shift) * scale" : "");
-    if (opt->note) nn__emit(t, "   %s\n", opt->note);
+    nn__emit_title(t, net, opt, "int8");
     nn__emit(t,
              "\n   Integers only (int8 weights and activations, int32 sums):\n"
              "      void %p_predict_q(const int8_t xq[%z], int16_t zq[%z]);  the last\n"
@@ -4533,12 +4548,11 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
              "\n   Constant data: %z bytes (static const), %z more with the float part.\n"
              "   Scratch: %P_SCRATCH_BYTES = %z bytes on the stack per call (%z more in\n"
              "   the float calls); no other state: the calls are reentrant.  C99 or\n"
-             "   C++, no allocation; the float part needs %s.\n"
+             "   C++, no allocation; the float part needs %s%s.\n"
              "   Weights: one symmetric scale per output unit; activations: a scale\n"
              "   and zero point per layer, calibrated on %z sample rows. */\n",
              bytes, 8 * n_in, scratch, n_in,
-             out_exp && !no_libm ? "expf from libm (-lm)"
-             : out_act == NN_ACT_TANH && !no_libm ? "tanhf from libm (-lm)" : "no libm",
+             libm ? libm : "no libm", libm ? " from libm (-lm)" : "",
              opt->calib_n);
     nn__emit_rom(t, 1);
     nn__emit(t,
@@ -4582,8 +4596,7 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
 
     /* the float part */
     nn__emit(t, "#ifndef %P_NO_FLOAT\n");
-    if ((out_exp || out_act == NN_ACT_TANH) && !no_libm) nn__emit(t, "#include <math.h>\n");
-    if ((out_exp || out_act == NN_ACT_TANH) && no_libm) nn__emit(t, "#include <string.h>\n");
+    nn__emit_act_include(t, out_used, no_libm);
     nn__emit(t, "/* xq = round((x - shift) mul) + %P_IN_ZERO, mul = scale / %P_IN_SCALE */\n");
     nn__emit_floats(t, "in_shift", (size_t)-1, net->scaled ? net->in_shift : NULL, n_in,
                     net->scaled ? 1 : 0);

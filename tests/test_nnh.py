@@ -94,12 +94,12 @@ for size in (4, 8):
         if k < 4:  # without numpy: the same sums in plain Python
             check(rel_err(nnh._predict_lists(m, x.tolist()), nnh.predict(m, x)) <= 1e-14,
                   "m%d: predict without numpy" % k)
-        seq = to = nnh.to_torch(m)
+        seq = nnh.to_torch(m)
         with torch.no_grad():
             yt = seq(torch.tensor(x, dtype=torch.float32 if size == 4 else torch.float64))
         worst_torch[size] = max(worst_torch[size], rel_err(yt.numpy(), y))
         # back through from_torch: the same net (no optimizer state)
-        back = nnh.from_torch(to)
+        back = nnh.from_torch(seq)
         check(back.sizes == m.sizes and back.acts == m.acts and list(back.params) == list(m.params)
               and back.opt is None, "m%d: from_torch(to_torch(m)) is m's net" % k)
     check(len(flags_seen) >= 6, "models with and without scaling, class weights and optimizer state")
