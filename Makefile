@@ -30,11 +30,13 @@ ifneq (,$(findstring clang,$(shell $(CC) --version 2>/dev/null)))
 WARN_C += -Wcomma
 endif
 
-# The suite is built five ways: C and C++, float and double, and C with
+# The suite is built six ways: C and C++, float and double; C with
 # -DNDEBUG, the release build (CMake's Release, most distributions), in
 # which NN_ASSERT is off and every check of sizes, settings and data must
-# still hold.  CONFIGS may name fewer (CONFIGS="c-float c-double").
-CONFIGS = c-float c-double c-ndebug cxx-float cxx-double
+# still hold; and C with -DNN_REFERENCE, the textbook code without the fast
+# paths, which must pass the same tests.  CONFIGS may name fewer
+# (CONFIGS="c-float c-double").
+CONFIGS = c-float c-double c-ndebug c-ref cxx-float cxx-double
 # no C++ compiler: the C++ configs are left out, and make says so
 ifeq ($(origin CONFIGS),file)
 ifeq (,$(shell command -v $(firstword $(CXX)) 2>/dev/null))
@@ -45,6 +47,7 @@ endif
 COMPILE_c-float = $(CC) $(WARN_C) $(CFLAGS)
 COMPILE_c-double = $(CC) $(WARN_C) $(CFLAGS) -DNN_REAL=double
 COMPILE_c-ndebug = $(CC) $(WARN_C) $(CFLAGS) -DNDEBUG
+COMPILE_c-ref = $(CC) $(WARN_C) $(CFLAGS) -DNN_REFERENCE
 COMPILE_cxx-float = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS)
 COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 
@@ -60,12 +63,13 @@ PLAIN_EXAMPLES = xor sine article walkthrough
 FASHION = /usr/share/datasets/fashion-mnist
 
 TEST_BINS = $(foreach c,$(CONFIGS),$(addprefix $(BUILD)/$(c)/,$(PROGRAMS)))
-# tests/test_omp.c, in every C config, when $(CC) has OpenMP (gcc does; tcc
-# and a clang without libomp do not, and skip it)
+# tests/test_omp.c, in every C config but c-ref (which has no threads),
+# when $(CC) has OpenMP (gcc does; tcc and a clang without libomp do not,
+# and skip it)
 HAVE_OPENMP := $(shell printf '\043include <omp.h>\nint main(void) { return omp_get_max_threads() < 1; }\n' | \
   $(CC) -x c -fopenmp -o /dev/null - 2>/dev/null && echo yes)
 ifeq ($(HAVE_OPENMP),yes)
-TEST_BINS += $(addsuffix /test_omp,$(addprefix $(BUILD)/,$(filter c-%,$(CONFIGS))))
+TEST_BINS += $(addsuffix /test_omp,$(addprefix $(BUILD)/,$(filter-out c-ref,$(filter c-%,$(CONFIGS)))))
 endif
 EXAMPLE_BINS = $(addprefix $(BUILD)/examples/,$(EXAMPLES))
 

@@ -53,6 +53,11 @@
                    processor time.
       NN_NO_STDIO  [global] no <stdio.h>: nn_save and nn_load are left out;
                    nn_save_mem and nn_load_mem remain.
+      NN_REFERENCE [impl]   the textbook code alone: no section "fast
+                   paths", every product and step as the loops that state
+                   its formula (slower; to read or step through in a
+                   debugger).  The results agree with the default build's
+                   within rounding.
       -fopenmp     [impl]   (a compiler flag, not a define) large matrix
                    products, nn_step and nn_zero_grad use OpenMP threads;
                    the results are the same, bit for bit, for any number
@@ -76,7 +81,7 @@
    CONTENTS (section banners in the implementation)
       integration        NN_ASSERT, NN_MALLOC/NN_FREE, math wrappers
       rng                PCG32, the seeded generator a net owns
-      matrix kernels     the three products of a dense layer
+      dense layer        its three products, as loops
       activations        forward/backward pairs
       losses             MSE; softmax + cross-entropy; sigmoid + binary CE
       network            create/destroy, workspace, forward, backward
@@ -84,6 +89,7 @@
       gradient check     central differences against backward
       evaluation         loss, accuracy, confusion matrix over a data set
       training           nn_train: epochs, batches, schedules, early stop
+      fast paths         blocked products, lanes, threads, SGD without dW
       model files        nn_save/nn_load: the format, CRC-32, atomic save
       C export           nn_export_c: a net as a C header, float or int8
       license            at the very end of the file
@@ -910,19 +916,6 @@ int fchmod(int fd, mode_t mode);
 #define NN__MAX(a, b) ((a) > (b) ? (a) : (b))
 #define NN__MIN(a, b) ((a) < (b) ? (a) : (b))
 
-/* The calling thread's contiguous share lo .. hi-1 of n units of work: all
-   of them outside an OpenMP parallel region, or when there is none. */
-static void nn__share(size_t n, size_t *lo, size_t *hi) {
-#ifdef _OPENMP
-    const size_t t = (size_t)omp_get_thread_num();
-    const size_t T = (size_t)omp_get_num_threads();
-#else
-    const size_t t = 0, T = 1;
-#endif
-    *lo = n * t / T;
-    *hi = n * (t + 1) / T;
-}
-
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -957,72 +950,11 @@ static nn_real nn__tanh(nn_real x) {
    both (this needs IEEE arithmetic, so no -ffast-math). */
 static int nn__finite(double x) { return x - x == 0; }
 
-/* Loops over n reals go in runs of NN__LANES = 16, with a fixed-length
-   inner loop: compilers vectorize that even at -O2, where they will not
-   add the extra code an arbitrary n needs.  A sum across a run keeps 16
-   partial sums, lane v taking elements v, v + 16, v + 32, ...  The lanes
-   are four arrays of four, p0 .. p3, each filled by its own short loop
-   (nn__lanes4): a loop of four is one step of a 16-byte vector, so each
-   array stays in a register.  One array of 16 would take a loop of four
-   vector steps, which gcc at -O2 does not unroll, and the partial sums
-   would make a round trip through memory every step (P1 at -O2 spent 70%
-   of its time there).  nn__lanes_sum adds the 16 pairwise. */
-#define NN__LANES 16
-#define NN__PAR_PARAMS 65536 /* reals before a loop over them uses threads */
-static void nn__lanes4(nn_real *NN_RESTRICT p, const nn_real *NN_RESTRICT x,
-                       const nn_real *NN_RESTRICT w) {
-    for (size_t v = 0; v < 4; v++) p[v] += x[v] * w[v];
-}
-
-static nn_real nn__lanes_sum(const nn_real *p0, const nn_real *p1,
-                             const nn_real *p2, const nn_real *p3) {
-    nn_real q[4];
-    for (size_t v = 0; v < 4; v++) q[v] = (p0[v] + p2[v]) + (p1[v] + p3[v]);
-    return (q[0] + q[2]) + (q[1] + q[3]);
-}
-
-/* x.w over the first n reals, n a multiple of NN__LANES, in the lanes */
-static nn_real nn__dot_lanes(const nn_real *x, const nn_real *w, size_t n) {
-    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0};
-    for (size_t i = 0; i < n; i += NN__LANES) {
-        nn__lanes4(p0, x + i, w + i);
-        nn__lanes4(p1, x + i + 4, w + i + 4);
-        nn__lanes4(p2, x + i + 8, w + i + 8);
-        nn__lanes4(p3, x + i + 12, w + i + 12);
-    }
-    return nn__lanes_sum(p0, p1, p2, p3);
-}
-
-/* Whether count reals are all finite.  v - v is 0 for a finite v and NaN
-   for an infinity or a NaN, and a NaN survives every sum; lanes and no
-   early exit let the loop vectorize. */
-static int nn__finite_run(const nn_real *v, size_t count) {
-    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0}, sum = 0;
-    size_t k = 0;
-    for (; k + NN__LANES <= count; k += NN__LANES)
-        for (size_t j = 0; j < 4; j++) {
-            p0[j] += v[k + j] - v[k + j];
-            p1[j] += v[k + j + 4] - v[k + j + 4];
-            p2[j] += v[k + j + 8] - v[k + j + 8];
-            p3[j] += v[k + j + 12] - v[k + j + 12];
-        }
-    for (; k < count; k++) sum += v[k] - v[k];
-    return sum + nn__lanes_sum(p0, p1, p2, p3) == 0;
-}
-
-static int nn__all_finite(const nn_real *v, size_t count) {
-    int bad = 0;
-#ifdef _OPENMP
-#pragma omp parallel if (count >= NN__PAR_PARAMS) reduction(+ : bad)
-#endif
-    {
-        size_t lo, hi;
-        nn__share((count + NN__LANES - 1) / NN__LANES, &lo, &hi);
-        lo *= NN__LANES;
-        hi = hi * NN__LANES < count ? hi * NN__LANES : count;
-        if (lo < hi && !nn__finite_run(v + lo, hi - lo)) bad++;
-    }
-    return !bad;
+/* Whether count reals are all finite. */
+static int nn__all_finite_ref(const nn_real *v, size_t count) {
+    for (size_t k = 0; k < count; k++)
+        if (!nn__finite((double)v[k])) return 0;
+    return 1;
 }
 
 /* a * b and a + b in size_t, or 0 when the result would overflow. */
@@ -1053,6 +985,63 @@ NNDEF const char *nn_result_string(nn_result r) {
     }
     return "unknown error";
 }
+
+/* The fast paths.  A few textbook functions have a faster twin in the
+   section "fast paths", after training: the same results (to the bit,
+   or within rounding where that section says so) from blocked products,
+   vector lanes, threads, and an SGD step that needs no dW.  The textbook
+   code calls each by the name on the left; the NN_REFERENCE build makes
+   that name the reference function on the right and compiles no fast
+   path at all.  nn_train's shortcut for plain SGD, the last three, is
+   called where it would take over (see nn_train). */
+struct nn__opt_k;
+#ifdef NN_REFERENCE
+#define nn__all_finite nn__all_finite_ref
+#define nn__dense_forward nn__dense_forward_ref
+#define nn__dense_backward_params nn__dense_backward_params_ref
+#define nn__dense_backward_input nn__dense_backward_input_ref
+#define nn__zero_reals nn__zero_reals_ref
+#define nn__sgd_apply nn__sgd_apply_ref
+#define nn__step_check nn__step_check_ref
+#else
+static int nn__all_finite(const nn_real *v, size_t count);
+static void nn__dense_forward(nn_real *NN_RESTRICT z,
+                              const nn_real *NN_RESTRICT x,
+                              const nn_real *NN_RESTRICT W,
+                              const nn_real *NN_RESTRICT b, size_t B,
+                              size_t n_in, size_t n_out);
+static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
+                                      nn_real *NN_RESTRICT db,
+                                      const nn_real *NN_RESTRICT dz,
+                                      const nn_real *NN_RESTRICT x, size_t B,
+                                      size_t n_in, size_t n_out);
+static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
+                                     const nn_real *NN_RESTRICT dz,
+                                     const nn_real *NN_RESTRICT W, size_t B,
+                                     size_t n_in, size_t n_out);
+static void nn__zero_reals(nn_real *v, size_t n);
+static void nn__sgd_apply(nn_real *NN_RESTRICT w,
+                          const nn_real *NN_RESTRICT g, nn_real lr,
+                          nn_real lambda, size_t P);
+static int nn__step_check(const nn_net *net, const struct nn__opt_k *c);
+/* nn_train's plain SGD without dW: its state for one call of nn_train */
+typedef struct nn__sgd_fast {
+    int on;          /* the shortcut applies to this training */
+    int ahead;       /* the last step already took the next row's layer-0 z */
+    int wnorm_known; /* wnorm bounds the weights as they are now */
+    double wnorm;    /* a bound on the root of the weights' sum of squares */
+    const nn_train_config *cfg;
+    const nn_real *x; /* the training rows and their order */
+    const size_t *idx;
+    size_t n;
+} nn__sgd_fast;
+static nn__sgd_fast nn__sgd_fast_begin(const nn_train_config *cfg,
+                                       const nn_real *x, const size_t *idx,
+                                       size_t n, size_t B);
+static int nn__sgd_fast_forward(nn__sgd_fast *f, nn_net *net, size_t B);
+static int nn__sgd_fast_step(nn__sgd_fast *f, nn_net *net, const nn_real *y,
+                             const nn_opt *opt, size_t next);
+#endif
 
 /* ---- rng ----------------------------------------------------------------
    PCG32 (XSH RR variant): a 64-bit linear congruential generator whose
@@ -1115,58 +1104,21 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
     }
 }
 
-/* ---- matrix kernels -----------------------------------------------------
-   Dense layer on a batch (rows are samples), W is (n_out, n_in):
+/* ---- dense layer --------------------------------------------------------
+   A dense layer on a batch (rows are samples), W is (n_out, n_in):
      forward:   z[s][o]  = b[o] + sum_i x[s][i] * W[o][i]       (x.W^T + b)
    backward, given dz = dLoss/dz:
      dW[o][i] += sum_s dz[s][o] * x[s][i]                      (dz^T.x)
      db[o]    += sum_s dz[s][o]
      dx[s][i]  = sum_o dz[s][o] * W[o][i]                      (dz.W)
-   forward and dx overwrite their output; dW and db accumulate.  These are
-   the only places the library multiplies matrices, and nearly all of its
-   time goes here.
+   forward and dx overwrite their output; dW and db accumulate (nn_zero_grad
+   sets them to 0).  These are the only places the library multiplies
+   matrices.  Below, each formula is its three loops; the network calls
+   them as nn__dense_forward, nn__dense_backward_params and
+   nn__dense_backward_input, which are these loops in the NN_REFERENCE
+   build and the fast paths' versions otherwise. */
 
-   The *_naive kernels say it in three loops each; they are the reference
-   the tests hold the fast ones to.  The fast ones compute the same sums:
-   - All three products are one routine, nn__gemm: C += A.Bm, where A and
-     Bm are read through strides, so x.W^T, dz^T.x and dz.W need no
-     transposed copies of the matrices.
-   - Register tile: NN__MR rows of C by NN__NB columns (4 x 8 floats with
-     SSE2, 8 x 32 with AVX-512) stay in registers while k runs, so each
-     element of A loaded is used NN__NB times and each of Bm NN__MR times.
-     The inner loop is a fixed-length, unit-stride multiply-add that gcc
-     and clang turn into vector instructions on any ISA (SSE2, AVX-512,
-     NEON...), without -ffast-math: every lane is a different element of
-     C, so no sum is reordered.
-   - Cache blocks: K is cut into chunks of at most NN__KC, so that a panel
-     of Bm (NN__KC x NN__NB, 8 to 32 KB) stays in the L1 cache while every
-     row block of A passes over it.  A is read where it lies, and so is Bm
-     when its rows are contiguous; Bm is copied into a contiguous panel only
-     when it is W^T (the forward pass) or at the right edge, and the edges
-     go through a tile padded with zeros, so every tile is a full one.
-   - Each element of C is still b (or 0, or the old dW) plus its products in
-     order of k: the blocked kernels give the naive ones' sums, bit for bit
-     unless the compiler fuses multiplies and adds (gcc in its default GNU
-     mode on FMA hardware; not with -std=c99 or -ffp-contract=off).
-   - Batches smaller than NN__SMALL (8) would waste much of a tile; the
-     cut is the same for every tile, so that which sums a batch gets does
-     not depend on the ISA.  There the forward pass takes dot products in
-     NN__LANES interleaved partial sums (x[i], x[i+16], ... go to one
-     lane, and the lanes are added pairwise), which vectorize too but
-     round differently from the naive sum; dW and dx keep the naive
-     loops, whose inner loops run along rows (nn__axpy).
-     Layers with fewer than NN__LANES inputs (XOR's 2) take the naive
-     kernels whatever the batch.
-   - nn_train's plain SGD never stores dW: the tile that sums a block of
-     dW takes the step on that block of W instead (nn__tile's sgd), and
-     smaller batches step a row of W at a time (nn__sgd_fused).
-   - With -fopenmp, products of more than NN__PAR_MIN multiply-adds are
-     split across threads (see nn__gemm).  Each thread writes its own part
-     of C, so the result is the same for any number of threads.
-   The panel, edge tile and edge rows live on the stack: 12 KB (SSE2) to
-   41 KB (AVX-512) per call and thread, in float or double. */
-
-static void nn__dense_forward_naive(nn_real *NN_RESTRICT z,
+static void nn__dense_forward_ref(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT x,
                                     const nn_real *NN_RESTRICT W,
                                     const nn_real *NN_RESTRICT b, size_t B,
@@ -1182,7 +1134,7 @@ static void nn__dense_forward_naive(nn_real *NN_RESTRICT z,
     }
 }
 
-static void nn__dense_backward_params_naive(nn_real *NN_RESTRICT dW,
+static void nn__dense_backward_params_ref(nn_real *NN_RESTRICT dW,
                                             nn_real *NN_RESTRICT db,
                                             const nn_real *NN_RESTRICT dz,
                                             const nn_real *NN_RESTRICT x,
@@ -1199,7 +1151,7 @@ static void nn__dense_backward_params_naive(nn_real *NN_RESTRICT dW,
     }
 }
 
-static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
+static void nn__dense_backward_input_ref(nn_real *NN_RESTRICT dx,
                                            const nn_real *NN_RESTRICT dz,
                                            const nn_real *NN_RESTRICT W,
                                            size_t B, size_t n_in,
@@ -1213,321 +1165,6 @@ static void nn__dense_backward_input_naive(nn_real *NN_RESTRICT dx,
             for (size_t i = 0; i < n_in; i++) dxs[i] += g * Wo[i];
         }
     }
-}
-
-/* The register tile is NN__MR rows of C by NN__NB columns, sized to the
-   vector registers the compiler may use: each row is two vectors, and the
-   2 NN__MR accumulators fit in the register file with room for a row of
-   Bm.  AVX-512 has 32 registers of 64 bytes: 8 rows of 2 x 16 floats.
-   SSE2 (any x86-64) and NEON have 16 or 32 registers of 16 bytes, AVX2
-   16 of 32: 4 rows of 2 vectors.  The shape changes no sum (see below). */
-#if defined(__AVX512F__)
-#define NN__MR 8
-#define NN__NB (128 / sizeof(nn_real))
-#elif defined(__AVX__)
-#define NN__MR 4
-#define NN__NB (64 / sizeof(nn_real))
-#else
-#define NN__MR 4
-#define NN__NB (32 / sizeof(nn_real))
-#endif
-#define NN__SMALL 8 /* batches below this take the row-at-a-time kernels */
-#define NN__KC (1024 / sizeof(nn_real)) /* 256 floats or 128 doubles */
-#define NN__PAR_MIN 1000000 /* multiply-adds before a product uses threads */
-
-/* Plain SGD's step for one weight w with gradient g: w - lr (g + lambda w),
-   or w - lr g without weight decay, which is the same number for any
-   finite w but takes two operations fewer (per-sample training spends its
-   time on this line).  Every plain SGD step is this, and the loops that
-   must vectorize test lambda once, outside, and write out both forms. */
-static nn_real nn__sgd_w(nn_real w, nn_real g, nn_real lr, nn_real lambda) {
-    return lambda == 0 ? w - lr * g : w - lr * (g + lambda * w);
-}
-
-/* w -= lr (g + lambda w) over P reals: nn__sgd_w in runs of NN__LANES */
-static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
-                        nn_real lr, nn_real lambda, size_t P) {
-    size_t k = 0;
-    if (lambda == 0)
-        for (; k + NN__LANES <= P; k += NN__LANES)
-            for (size_t v = 0; v < NN__LANES; v++) w[k + v] -= lr * g[k + v];
-    else
-        for (; k + NN__LANES <= P; k += NN__LANES)
-            for (size_t v = 0; v < NN__LANES; v++)
-                w[k + v] -= lr * (g[k + v] + lambda * w[k + v]);
-    for (; k < P; k++) w[k] = nn__sgd_w(w[k], g[k], lr, lambda);
-}
-
-/* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
-   an NN__MR x NN__NB block of C, its accumulators in registers.  Every
-   loop over j has the fixed length NN__NB; how the rows must be written
-   for the accumulators to stay in registers depends on the compiler.
-   gcc at -O2 unrolls no loop that would grow the code, and a loop over
-   rows sends the accumulators through memory at every k: so the rows are
-   written out (kernels at -O2 with SSE2, 22 -> 34-38 GFLOP/s; -O3
-   unchanged).  clang unrolls the loop itself, and the rows written out
-   make its vectorizer shuffle them (18 against 35-38 GFLOP/s), so clang
-   gets the loop.
-   Never inlined: inlined into a caller, gcc has been seen to keep the
-   accumulators in memory.
-   With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
-   after nn_zero_grad; the tile then takes plain SGD's step,
-   c -= lr (g + lambda c), instead of storing g (nn__sgd_fused). */
-#if defined(__GNUC__) || defined(__clang__)
-#define NN__NOINLINE __attribute__((noinline))
-#elif defined(_MSC_VER)
-#define NN__NOINLINE __declspec(noinline)
-#else
-#define NN__NOINLINE
-#endif
-static void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
-                        const nn_real *NN_RESTRICT b) {
-    for (size_t j = 0; j < NN__NB; j++) acc[j] += a * b[j];
-}
-
-NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
-                     const nn_real *NN_RESTRICT a, size_t ars, size_t acs,
-                     const nn_real *NN_RESTRICT b, size_t ldb, size_t kc,
-                     const nn_real *sgd) {
-    nn_real acc[8][NN__NB]; /* NN__MR (4 or 8) rows of it */
-    for (size_t r = 0; r < NN__MR; r++)
-        for (size_t j = 0; j < NN__NB; j++)
-            acc[r][j] = sgd ? 0 : c[r * ldc + j];
-    for (size_t k = 0; k < kc; k++) {
-        const nn_real *ak = a + k * acs, *bk = b + k * ldb;
-#if defined(__clang__)
-        for (size_t r = 0; r < NN__MR; r++)
-            nn__row_mac(acc[r], ak[r * ars], bk);
-#else
-        nn__row_mac(acc[0], ak[0], bk);
-        nn__row_mac(acc[1], ak[ars], bk);
-        nn__row_mac(acc[2], ak[2 * ars], bk);
-        nn__row_mac(acc[3], ak[3 * ars], bk);
-        if (NN__MR == 8) {
-            nn__row_mac(acc[4], ak[4 * ars], bk);
-            nn__row_mac(acc[5], ak[5 * ars], bk);
-            nn__row_mac(acc[6], ak[6 * ars], bk);
-            nn__row_mac(acc[7], ak[7 * ars], bk);
-        }
-#endif
-    }
-    /* nn__sgd_w, a row at a time: nn__sgd_run's runs of 16 would leave
-       SSE2's rows of 8 floats wholly to its scalar tail */
-    for (size_t r = 0; r < NN__MR; r++) {
-        nn_real *cr = c + r * ldc;
-        if (!sgd)
-            memcpy(cr, acc[r], NN__NB * sizeof *c);
-        else if (sgd[1] == 0)
-            for (size_t j = 0; j < NN__NB; j++) cr[j] -= sgd[0] * acc[r][j];
-        else
-            for (size_t j = 0; j < NN__NB; j++)
-                cr[j] -= sgd[0] * (acc[r][j] + sgd[1] * cr[j]);
-    }
-}
-
-/* One column panel of C += A.Bm: columns n0 .. n0+NN__NB-1 (fewer at the
-   right edge), rows m_lo .. M-1.  A[m][k] is a[m*ars + k*acs], Bm[k][n] is
-   b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].  A is read where it lies;
-   Bm too when its rows are contiguous.  Otherwise, and at the edges, the
-   part a tile needs is copied, padded with zeros, into bp, ap and cp.
-   sgd as in nn__tile, with K in one chunk. */
-static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
-                           size_t ars, size_t acs, const nn_real *b,
-                           size_t brs, size_t bcs, size_t m_lo, size_t M,
-                           size_t N, size_t K, size_t n0, const nn_real *sgd) {
-    nn_real bp[NN__KC * NN__NB], ap[NN__KC * NN__MR], cp[NN__MR * NN__NB];
-    const size_t nb = N - n0 < NN__NB ? N - n0 : NN__NB;
-    /* K in chunks of at most NN__KC, all of about the same length */
-    const size_t chunks = (K + NN__KC - 1) / NN__KC;
-    const size_t step = (K + chunks - 1) / chunks;
-    for (size_t k0 = 0; k0 < K; k0 += step) {
-        const size_t kc = K - k0 < step ? K - k0 : step;
-        const nn_real *bk = b + k0 * brs + n0 * bcs;
-        size_t ldb = brs;
-        if (bcs != 1 || nb < NN__NB) {
-            ldb = NN__NB;
-            if (bcs == 1) /* copy along whichever index is contiguous */
-                for (size_t k = 0; k < kc; k++)
-                    for (size_t j = 0; j < NN__NB; j++)
-                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j] : 0;
-            else if (nb == NN__NB) { /* W^T: 4 contiguous k at a time */
-                size_t k4 = 0;
-                for (; k4 + 4 <= kc; k4 += 4)
-                    for (size_t j = 0; j < NN__NB; j++)
-                        for (size_t k = k4; k < k4 + 4; k++)
-                            bp[k * NN__NB + j] = bk[k * brs + j * bcs];
-                for (size_t j = 0; j < NN__NB; j++)
-                    for (size_t k = k4; k < kc; k++)
-                        bp[k * NN__NB + j] = bk[k * brs + j * bcs];
-            } else
-                for (size_t j = 0; j < NN__NB; j++)
-                    for (size_t k = 0; k < kc; k++)
-                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j * bcs] : 0;
-            bk = bp;
-        }
-        for (size_t m0 = m_lo; m0 < M; m0 += NN__MR) {
-            const size_t mr = M - m0 < NN__MR ? M - m0 : NN__MR;
-            const nn_real *ak = a + m0 * ars + k0 * acs;
-            if (mr == NN__MR && nb == NN__NB) {
-                nn__tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc,
-                         sgd);
-                continue;
-            }
-            /* an edge: through a full tile, then back; A is copied only
-               when it has fewer than NN__MR rows left */
-            for (size_t r = 0; r < NN__MR; r++)
-                for (size_t j = 0; j < NN__NB; j++)
-                    cp[r * NN__NB + j] = r < mr && j < nb && !sgd
-                                             ? c[(m0 + r) * ldc + n0 + j]
-                                             : 0;
-            if (mr == NN__MR) {
-                nn__tile(cp, NN__NB, ak, ars, acs, bk, ldb, kc, NULL);
-            } else {
-                for (size_t k = 0; k < kc; k++)
-                    for (size_t r = 0; r < NN__MR; r++)
-                        ap[r * kc + k] = r < mr ? ak[r * ars + k * acs] : 0;
-                nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc, NULL);
-            }
-            for (size_t r = 0; r < mr; r++)
-                for (size_t j = 0; j < nb; j++) {
-                    nn_real *cj = c + (m0 + r) * ldc + n0 + j;
-                    if (sgd)
-                        *cj = nn__sgd_w(*cj, cp[r * NN__NB + j], sgd[0],
-                                        sgd[1]);
-                    else
-                        *cj = cp[r * NN__NB + j];
-                }
-        }
-    }
-}
-
-/* C (M x N) += A (M x K) . Bm (K x N), strides as in nn__gemm_panel.
-   With threads, each takes a contiguous share of the rows of C (by_rows)
-   or of its column panels.  The callers choose so that a thread always
-   gets the same rows of W: forward splits z's columns (W's rows), dW its
-   rows, and nn_step and nn_zero_grad split the parameters the same way, so
-   each core keeps its part of W and dW in its own cache. */
-static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
-                     size_t acs, const nn_real *b, size_t brs, size_t bcs,
-                     size_t M, size_t N, size_t K, int by_rows,
-                     const nn_real *sgd) {
-    const size_t panels = (N + NN__NB - 1) / NN__NB;
-    NN_ASSERT(!sgd || K <= NN__KC);
-#ifdef _OPENMP
-    if ((double)M * (double)N * (double)K >= NN__PAR_MIN) {
-#pragma omp parallel
-        {
-            size_t lo, hi;
-            if (by_rows) {
-                nn__share((M + NN__MR - 1) / NN__MR, &lo, &hi);
-                for (size_t p = 0; p < panels && lo < hi; p++)
-                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs,
-                                   lo * NN__MR, NN__MIN(M, hi * NN__MR), N, K,
-                                   p * NN__NB, sgd);
-            } else {
-                nn__share(panels, &lo, &hi);
-                for (size_t p = lo; p < hi; p++)
-                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N,
-                                   K, p * NN__NB, sgd);
-            }
-        }
-        return;
-    }
-#endif
-    (void)by_rows;
-    for (size_t p = 0; p < panels; p++)
-        nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K,
-                       p * NN__NB, sgd);
-}
-
-/* y += alpha x over n reals, in runs of NN__LANES: the same sums as the
-   plain loop */
-static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
-                     const nn_real *NN_RESTRICT x, size_t n) {
-    size_t i = 0;
-    for (; i + NN__LANES <= n; i += NN__LANES)
-        for (size_t v = 0; v < NN__LANES; v++) y[i + v] += alpha * x[i + v];
-    for (; i < n; i++) y[i] += alpha * x[i];
-}
-
-/* z = x.W^T + b for small batches: each dot product in the lanes
-   (nn__dot_lanes), then the bias and the tail of the row one by one */
-static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
-                                    const nn_real *NN_RESTRICT x,
-                                    const nn_real *NN_RESTRICT W,
-                                    const nn_real *NN_RESTRICT b, size_t B,
-                                    size_t n_in, size_t n_out) {
-    const size_t n_full = n_in / NN__LANES * NN__LANES;
-    for (size_t s = 0; s < B; s++) {
-        const nn_real *xs = x + s * n_in;
-        for (size_t o = 0; o < n_out; o++) {
-            const nn_real *Wo = W + o * n_in;
-            nn_real sum = b[o] + nn__dot_lanes(xs, Wo, n_full);
-            for (size_t i = n_full; i < n_in; i++) sum += xs[i] * Wo[i];
-            z[s * n_out + o] = sum;
-        }
-    }
-}
-
-static void nn__dense_forward(nn_real *NN_RESTRICT z,
-                              const nn_real *NN_RESTRICT x,
-                              const nn_real *NN_RESTRICT W,
-                              const nn_real *NN_RESTRICT b, size_t B,
-                              size_t n_in, size_t n_out) {
-    if (n_in < NN__LANES) { /* rows too short for anything but this */
-        nn__dense_forward_naive(z, x, W, b, B, n_in, n_out);
-        return;
-    }
-    if (B < NN__SMALL) {
-        nn__dense_forward_lanes(z, x, W, b, B, n_in, n_out);
-        return;
-    }
-    for (size_t s = 0; s < B; s++)
-        memcpy(z + s * n_out, b, n_out * sizeof *z);
-    /* C = z (B x n_out), A = x, Bm[i][o] = W[o][i] */
-    nn__gemm(z, n_out, x, n_in, 1, W, 1, n_in, B, n_out, n_in, 0, NULL);
-}
-
-static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
-                                      nn_real *NN_RESTRICT db,
-                                      const nn_real *NN_RESTRICT dz,
-                                      const nn_real *NN_RESTRICT x, size_t B,
-                                      size_t n_in, size_t n_out) {
-    if (n_in < NN__LANES) { /* rows too short for anything but this */
-        nn__dense_backward_params_naive(dW, db, dz, x, B, n_in, n_out);
-        return;
-    }
-    if (B < NN__SMALL) { /* the naive loops, the inner one as nn__axpy */
-        for (size_t s = 0; s < B; s++)
-            for (size_t o = 0; o < n_out; o++) {
-                db[o] += dz[s * n_out + o];
-                nn__axpy(dW + o * n_in, dz[s * n_out + o], x + s * n_in, n_in);
-            }
-        return;
-    }
-    for (size_t s = 0; s < B; s++)
-        for (size_t o = 0; o < n_out; o++) db[o] += dz[s * n_out + o];
-    /* C = dW (n_out x n_in), A[o][s] = dz[s][o], Bm = x */
-    nn__gemm(dW, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1, NULL);
-}
-
-static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
-                                     const nn_real *NN_RESTRICT dz,
-                                     const nn_real *NN_RESTRICT W, size_t B,
-                                     size_t n_in, size_t n_out) {
-    if (n_in < NN__LANES) { /* rows too short for anything but this */
-        nn__dense_backward_input_naive(dx, dz, W, B, n_in, n_out);
-        return;
-    }
-    memset(dx, 0, B * n_in * sizeof *dx);
-    if (B < NN__SMALL) { /* the naive loops, the inner one as nn__axpy */
-        for (size_t s = 0; s < B; s++)
-            for (size_t o = 0; o < n_out; o++)
-                nn__axpy(dx + s * n_in, dz[s * n_out + o], W + o * n_in, n_in);
-        return;
-    }
-    /* C = dx (B x n_in), A = dz, Bm = W */
-    nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out, 0, NULL);
 }
 
 /* ---- activations --------------------------------------------------------
@@ -2009,18 +1646,18 @@ static void nn__scale_input(const nn_net *net, nn_real *out, const nn_real *x,
      a = f(z)           (nn__act_forward)
    and a becomes the next layer's x.  Every z and a stays in the workspace
    for backward. */
-/* the forward pass of B rows already in the workspace's x; z0_ready says
-   that the first layer's z is already there (nn__sgd_fused's look-ahead) */
-static const nn_real *nn__forward_work(nn_net *net, size_t B, int z0_ready) {
-    for (size_t l = 0; l < net->n_layers; l++) {
-        const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
-        const nn_real *W = net->params + net->offsets[l];
-        nn_real *z = nn__layer_z(net, l);
-        if (l > 0 || !z0_ready)
-            nn__dense_forward(z, nn__layer_x(net, l), W, W + n_out * n_in, B,
-                              n_in, n_out);
-        nn__act_forward(nn__layer_a(net, l), z, B, n_out, net->acts[l]);
-    }
+static void nn__forward_layer(nn_net *net, size_t l, size_t B) {
+    const size_t n_in = net->sizes[l], n_out = net->sizes[l + 1];
+    const nn_real *W = net->params + net->offsets[l];
+    nn_real *z = nn__layer_z(net, l);
+    nn__dense_forward(z, nn__layer_x(net, l), W, W + n_out * n_in, B, n_in,
+                      n_out);
+    nn__act_forward(nn__layer_a(net, l), z, B, n_out, net->acts[l]);
+}
+
+/* the forward pass of B rows already in the workspace's x */
+static const nn_real *nn__forward_work(nn_net *net, size_t B) {
+    for (size_t l = 0; l < net->n_layers; l++) nn__forward_layer(net, l, B);
     net->batch = B;
     return nn__layer_a(net, net->n_layers - 1);
 }
@@ -2032,7 +1669,7 @@ NNDEF const nn_real *nn_forward(nn_net *net, const nn_real *x, size_t B) {
         nn__scale_input(net, net->work, x, B);
     else
         memcpy(net->work, x, B * net->sizes[0] * sizeof *x);
-    return nn__forward_work(net, B, 0);
+    return nn__forward_work(net, B);
 }
 
 /* the rows of nn_predict's two scratch arrays: the widest layer, or the
@@ -2239,18 +1876,13 @@ static void nn__scale_input_grad(const nn_net *net, nn_real *dx, size_t B) {
         for (size_t i = 0; i < n; i++) dx[s * n + i] *= net->in_scale[i];
 }
 
+static void nn__zero_reals_ref(nn_real *v, size_t n) {
+    memset(v, 0, n * sizeof *v);
+}
+
 NNDEF void nn_zero_grad(nn_net *net) {
     NN_ASSERT(net);
-#ifdef _OPENMP
-#pragma omp parallel if (net->n_params >= NN__PAR_PARAMS)
-#endif
-    { /* each thread the part nn_step and nn__gemm give it (see there) */
-        size_t lo, hi;
-        nn__share((net->n_params + NN__LANES - 1) / NN__LANES, &lo, &hi);
-        lo *= NN__LANES;
-        hi = NN__MIN(net->n_params, hi * NN__LANES);
-        if (lo < hi) memset(net->grads + lo, 0, (hi - lo) * sizeof *net->grads);
-    }
+    nn__zero_reals(net->grads, net->n_params);
 }
 
 /* Backward pass: the chain rule, from the loss back to the input.
@@ -2431,20 +2063,20 @@ static nn_result nn__opt_alloc(nn_net *net) {
     return NN_OK;
 }
 
-/* nn__sgd_run over all P parameters, split across threads like the rows
-   of the parameters in nn__gemm */
-static void nn__sgd_plain(nn_real *w, const nn_real *g, nn_real lr,
-                          nn_real lambda, size_t P) {
-#ifdef _OPENMP
-#pragma omp parallel if (P >= NN__PAR_PARAMS)
-#endif
-    {
-        size_t lo, hi;
-        nn__share((P + NN__LANES - 1) / NN__LANES, &lo, &hi);
-        lo *= NN__LANES;
-        hi = NN__MIN(P, hi * NN__LANES);
-        if (lo < hi) nn__sgd_run(w + lo, g + lo, lr, lambda, hi - lo);
-    }
+/* Plain SGD's step for one weight w with gradient g: w - lr (g + lambda w),
+   written w - lr g without weight decay (the same number for any finite w,
+   in two operations fewer).  Every plain SGD step in nn.h is this formula,
+   so that nn_train's shortcut and nn_step give the same weights, bit for
+   bit. */
+static nn_real nn__sgd_w(nn_real w, nn_real g, nn_real lr, nn_real lambda) {
+    return lambda == 0 ? w - lr * g : w - lr * (g + lambda * w);
+}
+
+/* Plain SGD over all P parameters */
+static void nn__sgd_apply_ref(nn_real *NN_RESTRICT w,
+                              const nn_real *NN_RESTRICT g, nn_real lr,
+                              nn_real lambda, size_t P) {
+    for (size_t i = 0; i < P; i++) w[i] = nn__sgd_w(w[i], g[i], lr, lambda);
 }
 
 /* The settings nn_step takes: those its kind of optimizer reads, each in
@@ -2534,55 +2166,27 @@ static void nn__adam_one(const nn__opt_k *c, nn_real w, nn_real grad,
 }
 
 /* Whether the step would leave every w, m and v finite: it computes each
-   new value, writes nothing, and adds up x - x, which is 0 for a finite x
-   and NaN otherwise (a NaN survives the sum), in NN__LANES partial sums so
-   that the loop vectorizes.  nn_step runs it before nn__step_apply, so a
-   step that would put a NaN or an infinity anywhere is never begun; it
-   takes the place of the scan for non-finite gradients, which it
+   new value and writes nothing.  nn_step runs it before nn__step_apply,
+   so a step that would put a NaN or an infinity anywhere is never begun;
+   it takes the place of a scan for non-finite gradients, which it
    includes, and computes exactly what nn__step_apply will write. */
-static int nn__step_check(const nn_net *net, const nn__opt_k *c) {
-    const nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
-    const nn_real *NN_RESTRICT v = net->opt_v, *NN_RESTRICT g = net->grads;
-    const size_t P = net->n_params, full = P / NN__LANES * NN__LANES;
-    const nn__opt_k k = *c;
-    nn_real acc[NN__LANES] = {0}, w1, m1, v1, sum = 0;
-    size_t i = 0;
-    if (k.how == 0) {
-        for (; i < full; i += NN__LANES)
-            for (size_t j = 0; j < NN__LANES; j++) {
-                w1 = nn__sgd_w(w[i + j], g[i + j], k.lr, k.lambda);
-                acc[j] += w1 - w1;
-            }
-        for (; i < P; i++) {
-            w1 = nn__sgd_w(w[i], g[i], k.lr, k.lambda);
-            acc[0] += w1 - w1;
-        }
-    } else if (k.how == 1) {
-        for (; i < full; i += NN__LANES)
-            for (size_t j = 0; j < NN__LANES; j++) {
-                nn__momentum_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
-                                 &w1, &m1);
-                acc[j] += (w1 - w1) + (m1 - m1);
-            }
-        for (; i < P; i++) {
-            nn__momentum_one(&k, w[i], g[i], k.fresh ? 0 : m[i], &w1, &m1);
-            acc[0] += (w1 - w1) + (m1 - m1);
-        }
-    } else {
-        for (; i < full; i += NN__LANES)
-            for (size_t j = 0; j < NN__LANES; j++) {
-                nn__adam_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
-                             k.fresh ? 0 : v[i + j], &w1, &m1, &v1);
-                acc[j] += (w1 - w1) + (m1 - m1) + (v1 - v1);
-            }
-        for (; i < P; i++) {
-            nn__adam_one(&k, w[i], g[i], k.fresh ? 0 : m[i], k.fresh ? 0 : v[i],
-                         &w1, &m1, &v1);
-            acc[0] += (w1 - w1) + (m1 - m1) + (v1 - v1);
-        }
+static int nn__step_check_ref(const nn_net *net, const nn__opt_k *c) {
+    const nn_real *w = net->params, *m = net->opt_m, *v = net->opt_v;
+    const nn_real *g = net->grads;
+    for (size_t i = 0; i < net->n_params; i++) {
+        nn_real w1, m1 = 0, v1 = 0;
+        if (c->how == 0)
+            w1 = nn__sgd_w(w[i], g[i], c->lr, c->lambda);
+        else if (c->how == 1)
+            nn__momentum_one(c, w[i], g[i], c->fresh ? 0 : m[i], &w1, &m1);
+        else
+            nn__adam_one(c, w[i], g[i], c->fresh ? 0 : m[i],
+                         c->fresh ? 0 : v[i], &w1, &m1, &v1);
+        if (!nn__finite((double)w1) || !nn__finite((double)m1) ||
+            !nn__finite((double)v1))
+            return 0;
     }
-    for (size_t j = 0; j < NN__LANES; j++) sum += acc[j];
-    return sum == 0;
+    return 1;
 }
 
 /* The step itself, each optimizer in a loop of its own */
@@ -2593,7 +2197,7 @@ static void nn__step_apply(nn_net *net, const nn__opt_k *c) {
     const size_t P = net->n_params;
     const nn__opt_k k = *c;
     if (k.how == 0)
-        nn__sgd_plain(w, g, k.lr, k.lambda, P);
+        nn__sgd_apply(w, g, k.lr, k.lambda, P);
     else if (k.how == 1)
         for (size_t i = 0; i < P; i++)
             nn__momentum_one(&k, w[i], g[i], m[i], &w[i], &m[i]);
@@ -2845,13 +2449,723 @@ NNDEF nn_result nn_confusion_matrix(nn_net *net, const nn_real *x,
                        clip, step
        validation, early stopping, callback
    so anything it does can also be done by hand, and checked against it.
-   One shortcut, for speed: plain SGD (no momentum, no clipping) on batches
-   of at most NN__KC rows skips the gradient array (nn__sgd_fused).  The
-   weights come out bit for bit as the separate calls make them, which the
-   tests check; only nn_grads is left as it was.  With batches of one it
-   also takes the next row's first-layer z while it writes the first
-   layer's weights, so that W is read once per sample, not twice (not
-   with input scaling, where the next row would need scaling first). */
+   Outside the NN_REFERENCE build, plain SGD may take one shortcut (see
+   "fast paths"): the same weights, bit for bit, without storing dW. */
+
+NNDEF nn_train_config nn_train_defaults(nn_loss loss) {
+    nn_train_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.loss = loss;
+    cfg.opt = nn_opt_adam(1e-3);
+    cfg.epochs = 100;
+    cfg.batch_size = 32;
+    cfg.shuffle = 1;
+    cfg.schedule = NN_SCHEDULE_CONSTANT;
+    cfg.step_epochs = 30;
+    cfg.gamma = 0.1;
+    cfg.lr_min = 0;
+    cfg.val_x = NULL;
+    cfg.val_y = NULL;
+    cfg.on_epoch = NULL;
+    cfg.on_batch = NULL;
+    cfg.user = NULL;
+    return cfg;
+}
+
+/* the learning rate of epoch e (from 0), as nn_schedule documents */
+static double nn__schedule_lr(const nn_train_config *cfg, size_t e) {
+    const double lr = cfg->opt.lr, pi = 3.14159265358979323846;
+    switch (cfg->schedule) {
+    case NN_SCHEDULE_CONSTANT: break;
+    case NN_SCHEDULE_STEP:
+        return lr * pow(cfg->gamma, (double)(e / cfg->step_epochs));
+    case NN_SCHEDULE_COSINE:
+        return cfg->lr_min + (lr - cfg->lr_min) *
+                                 (1 + cos(pi * (double)e / (double)cfg->epochs)) / 2;
+    case NN_SCHEDULE_COUNT: NN_ASSERT(0 && "not a schedule"); break;
+    }
+    return lr;
+}
+
+/* The settings of nn_train besides the optimizer's, as the fields of
+   nn_train_config state them (!(x >= 0) is also true for a NaN) */
+static int nn__train_cfg_ok(const nn_train_config *cfg) {
+    if (cfg->epochs == 0 || cfg->batch_size == 0 || !nn__opt_ok(&cfg->opt) ||
+        !nn__finite(cfg->clip_norm) || !(cfg->clip_norm >= 0) ||
+        (cfg->val_n > 0 && (!cfg->val_x || !cfg->val_y)))
+        return 0;
+    switch (cfg->schedule) {
+    case NN_SCHEDULE_CONSTANT: return 1;
+    case NN_SCHEDULE_STEP:
+        return cfg->step_epochs > 0 && nn__finite(cfg->gamma) &&
+               cfg->gamma >= 0;
+    case NN_SCHEDULE_COSINE:
+        return nn__finite(cfg->lr_min) && cfg->lr_min >= 0;
+    case NN_SCHEDULE_COUNT: break;
+    }
+    return 0;
+}
+
+NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
+                         const nn_real *x, const nn_real *y, size_t n,
+                         nn_train_report *report) {
+    size_t n_in, n_out, B, idx_bytes, since_best = 0, epochs_done = 0;
+    size_t best_epoch = 0;
+    size_t *idx;
+    nn_real *by, *best = NULL;
+    double best_value = HUGE_VAL, last_value = 0;
+    int stop = 0, have_best = 0;
+    nn_stop why = NN_STOP_EPOCHS;
+    nn_opt opt;
+    nn_result r = NN_OK;
+    NN_ASSERT(net);
+    if (report) {
+        memset(report, 0, sizeof *report);
+        report->stop = NN_STOP_ERROR;
+    }
+    if (!cfg || !y || !nn__train_cfg_ok(cfg) ||
+        nn__loss_fits(net, cfg->loss) != NN_OK)
+        return NN_ERR_INVALID;
+    r = nn__data_ok(net, cfg->loss, x, y, n);
+    if (r == NN_OK && cfg->val_n > 0)
+        r = nn__data_ok(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n);
+    if (r != NN_OK) return r;
+    n_in = net->sizes[0];
+    n_out = net->sizes[net->n_layers];
+    B = NN__MIN(cfg->batch_size, n);
+
+    /* everything, before the first epoch; the workspace's size check
+       covers B * n_out, nn_create's covers n_params */
+    if (!nn__mul(n, sizeof *idx, &idx_bytes)) return NN_ERR_NOMEM;
+    r = nn_reserve(net, B);
+    if (r == NN_OK) r = nn__opt_alloc(net);
+    if (r != NN_OK) return r;
+    idx = (size_t *)NN_MALLOC(idx_bytes);
+    by = (nn_real *)NN_MALLOC(
+        (B * n_out + (cfg->patience ? net->n_params : 0)) * sizeof *by);
+    if (!idx || !by) {
+        NN_FREE(idx);
+        NN_FREE(by);
+        return NN_ERR_NOMEM;
+    }
+    if (cfg->patience) best = by + B * n_out;
+    for (size_t i = 0; i < n; i++) idx[i] = i;
+
+    opt = cfg->opt;
+#ifndef NN_REFERENCE
+    nn__sgd_fast fast = nn__sgd_fast_begin(cfg, x, idx, n, B);
+#endif
+    for (size_t e = 0; e < cfg->epochs && !stop; e++) {
+        const double t0 = NN_SECONDS();
+        double sum = 0, count = 0, value;
+        nn_train_info info;
+        memset(&info, 0, sizeof info);
+        info.epoch = e + 1;
+        info.epochs = cfg->epochs;
+        info.n = n;
+        info.lr = opt.lr = nn__schedule_lr(cfg, e);
+        /* a schedule that grows (gamma > 1) can overflow */
+        if (!nn__real_ok(opt.lr, 0)) {
+            r = NN_ERR_NONFINITE;
+            break;
+        }
+        if (cfg->shuffle) nn_rng_permutation(&net->rng, idx, n);
+        for (size_t start = 0; start < n && !stop; start += B) {
+            const size_t b = NN__MIN(B, n - start);
+            double batch_sum, batch_count;
+            /* the batch's rows go straight into the workspace's x */
+            for (size_t s = 0; s < b; s++) {
+                memcpy(net->work + s * n_in, x + idx[start + s] * n_in,
+                       n_in * sizeof *x);
+                memcpy(by + s * n_out, y + idx[start + s] * n_out,
+                       n_out * sizeof *by);
+            }
+            if (net->scaled) nn__scale_input(net, net->work, net->work, b);
+            /* forward (the workspace fits: reserved above) and loss */
+#ifndef NN_REFERENCE
+            if (!nn__sgd_fast_forward(&fast, net, b))
+#endif
+                (void)nn__forward_work(net, b);
+            batch_sum = nn__loss_sum(net, cfg->loss, by, &batch_count);
+            if (!nn__finite(batch_sum)) r = NN_ERR_NONFINITE;
+            if (r != NN_OK) break;
+            /* zero_grad, backward, clip, step; the targets were checked */
+#ifndef NN_REFERENCE
+            if (!nn__sgd_fast_step(&fast, net, by, &opt, start + b))
+#endif
+            {
+                nn_zero_grad(net);
+                nn__loss_dz(net, cfg->loss, by, nn__scratch(net, 0));
+                nn__backprop(net, 1, NULL);
+                if (cfg->clip_norm > 0)
+                    r = nn_clip_grad_norm(net, cfg->clip_norm, NULL);
+                if (r == NN_OK) r = nn_step(net, &opt); /* checks the step */
+                if (r != NN_OK) break;
+            }
+            sum += batch_sum;
+            count += batch_count;
+            info.done = start + b;
+            info.train_loss = count > 0 ? sum / count : 0;
+            if (cfg->on_batch) {
+                info.seconds = NN_SECONDS() - t0;
+                if (cfg->on_batch(&info, cfg->user) != 0) {
+                    stop = 1;
+                    why = NN_STOP_CALLBACK;
+                }
+            }
+        }
+        if (r != NN_OK || stop) break;
+        if (cfg->val_n > 0) {
+            double vsum = 0, vcount = 0;
+            size_t correct = 0;
+            /* batches of at most B rows: the workspace holds them */
+            r = nn__eval(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n,
+                         &vsum, &vcount, &correct, NULL, NULL);
+            if (r != NN_OK) break;
+            info.has_val = 1;
+            info.val_loss = vcount > 0 ? vsum / vcount : 0;
+            info.val_accuracy = nn__has_classes(net)
+                                    ? (double)correct / (double)cfg->val_n
+                                    : nan("");
+        }
+        epochs_done = e + 1;
+        value = last_value = info.has_val ? info.val_loss : info.train_loss;
+        if (cfg->patience) {
+            if (value < best_value) {
+                best_value = value;
+                best_epoch = e + 1;
+                since_best = 0;
+                have_best = 1;
+                memcpy(best, net->params, net->n_params * sizeof *best);
+            } else if (++since_best >= cfg->patience) {
+                stop = 1;
+                why = NN_STOP_EARLY;
+            }
+        }
+        info.seconds = NN_SECONDS() - t0;
+        if (cfg->on_epoch && cfg->on_epoch(&info, cfg->user) != 0 && !stop) {
+            stop = 1;
+            why = NN_STOP_CALLBACK;
+        }
+    }
+    if (r == NN_OK && have_best)
+        memcpy(net->params, best, net->n_params * sizeof *best);
+    if (report) {
+        report->stop = r != NN_OK ? NN_STOP_ERROR : why;
+        report->epochs = epochs_done;
+        report->best_epoch = r == NN_OK && have_best ? best_epoch : 0;
+        report->best_loss = have_best ? best_value : last_value;
+    }
+    NN_FREE(by);
+    NN_FREE(idx);
+    return r;
+}
+
+/* ---- fast paths ---------------------------------------------------------
+   Everything in this section makes a textbook function above faster and
+   changes none of its results beyond what is stated here; the
+   NN_REFERENCE build leaves the whole section out.  Each function defined
+   here has the name the textbook code calls (declared after
+   "integration"), and takes the reference function's place.
+   - Vector lanes: loops over n reals go in runs of NN__LANES with a
+     fixed-length inner loop, which compilers vectorize at -O2 without
+     -ffast-math.
+   - The blocked product, nn__gemm: C += A.Bm with A and Bm read through
+     strides, so x.W^T, dz^T.x and dz.W need no transposed copies.  A
+     register tile of NN__MR rows by NN__NB columns of C stays in registers
+     while k runs, so each element of A loaded is used NN__NB times and
+     each of Bm NN__MR times; K is cut into chunks of at most NN__KC, so a
+     panel of Bm stays in the L1 cache while every row block of A passes
+     over it.  Every lane of the tile is a different element of C, whose
+     sum is still b (or 0, or the old dW) plus its products in order of k:
+     the same sums as the reference loops, bit for bit, unless the
+     compiler fuses multiplies and adds (gcc in its GNU modes, on FMA
+     hardware).
+   - Small batches: below NN__SMALL rows a tile would be mostly padding,
+     so the forward pass takes each dot product in NN__LANES partial sums
+     (nn__dot_lanes), which round differently from the one running sum of
+     the reference; dW and dx keep the reference's order, a row at a time
+     (nn__axpy).  Rows shorter than NN__LANES (XOR's 2 inputs) take the
+     reference loops whatever the batch.  The cut is the same on every ISA,
+     so which sums a batch gets does not depend on the machine.
+   - SGD without dW: nn_train's plain SGD takes each weight's step where
+     its gradient is summed, and never stores dW (nn__sgd_fused).
+   - Threads: with -fopenmp, products of more than NN__PAR_MIN multiply-adds
+     and loops over more than NN__PAR_PARAMS parameters are split across
+     threads, each writing its own part of the result, so the result is the
+     same for any number of threads. */
+
+#ifndef NN_REFERENCE
+/* The calling thread's contiguous share lo .. hi-1 of n units of work: all
+   of them outside an OpenMP parallel region, or when there is none. */
+static void nn__share(size_t n, size_t *lo, size_t *hi) {
+#ifdef _OPENMP
+    const size_t t = (size_t)omp_get_thread_num();
+    const size_t T = (size_t)omp_get_num_threads();
+#else
+    const size_t t = 0, T = 1;
+#endif
+    *lo = n * t / T;
+    *hi = n * (t + 1) / T;
+}
+
+/* Loops over n reals go in runs of NN__LANES = 16, with a fixed-length
+   inner loop: compilers vectorize that even at -O2, where they will not
+   add the extra code an arbitrary n needs.  A sum across a run keeps 16
+   partial sums, lane v taking elements v, v + 16, v + 32, ...  The lanes
+   are four arrays of four, p0 .. p3, each filled by its own short loop
+   (nn__lanes4): a loop of four is one step of a 16-byte vector, so each
+   array stays in a register.  One array of 16 would take a loop of four
+   vector steps, which gcc at -O2 does not unroll, and the partial sums
+   would make a round trip through memory at every step.  nn__lanes_sum
+   adds the 16 pairwise. */
+#define NN__LANES 16
+#define NN__PAR_PARAMS 65536 /* reals before a loop over them uses threads */
+static void nn__lanes4(nn_real *NN_RESTRICT p, const nn_real *NN_RESTRICT x,
+                       const nn_real *NN_RESTRICT w) {
+    for (size_t v = 0; v < 4; v++) p[v] += x[v] * w[v];
+}
+
+static nn_real nn__lanes_sum(const nn_real *p0, const nn_real *p1,
+                             const nn_real *p2, const nn_real *p3) {
+    nn_real q[4];
+    for (size_t v = 0; v < 4; v++) q[v] = (p0[v] + p2[v]) + (p1[v] + p3[v]);
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
+/* x.w over the first n reals, n a multiple of NN__LANES, in the lanes */
+static nn_real nn__dot_lanes(const nn_real *x, const nn_real *w, size_t n) {
+    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0};
+    for (size_t i = 0; i < n; i += NN__LANES) {
+        nn__lanes4(p0, x + i, w + i);
+        nn__lanes4(p1, x + i + 4, w + i + 4);
+        nn__lanes4(p2, x + i + 8, w + i + 8);
+        nn__lanes4(p3, x + i + 12, w + i + 12);
+    }
+    return nn__lanes_sum(p0, p1, p2, p3);
+}
+
+/* nn__all_finite_ref in lanes: v - v is 0 for a finite v and NaN for an
+   infinity or a NaN, and a NaN survives every sum; lanes and no early
+   exit let the loop vectorize. */
+static int nn__finite_run(const nn_real *v, size_t count) {
+    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0}, sum = 0;
+    size_t k = 0;
+    for (; k + NN__LANES <= count; k += NN__LANES)
+        for (size_t j = 0; j < 4; j++) {
+            p0[j] += v[k + j] - v[k + j];
+            p1[j] += v[k + j + 4] - v[k + j + 4];
+            p2[j] += v[k + j + 8] - v[k + j + 8];
+            p3[j] += v[k + j + 12] - v[k + j + 12];
+        }
+    sum = nn__lanes_sum(p0, p1, p2, p3);
+    return sum - sum == 0 && nn__all_finite_ref(v + k, count - k);
+}
+
+static int nn__all_finite(const nn_real *v, size_t count) {
+    int bad = 0;
+#ifdef _OPENMP
+#pragma omp parallel if (count >= NN__PAR_PARAMS) reduction(+ : bad)
+#endif
+    {
+        size_t lo, hi;
+        nn__share((count + NN__LANES - 1) / NN__LANES, &lo, &hi);
+        lo *= NN__LANES;
+        hi = hi * NN__LANES < count ? hi * NN__LANES : count;
+        if (lo < hi && !nn__finite_run(v + lo, hi - lo)) bad++;
+    }
+    return !bad;
+}
+
+/* The register tile is NN__MR rows of C by NN__NB columns, sized to the
+   vector registers the compiler may use: each row is two vectors, and the
+   2 NN__MR accumulators fit in the register file with room for a row of
+   Bm.  AVX-512 has 32 registers of 64 bytes: 8 rows of 2 x 16 floats.
+   SSE2 (any x86-64) and NEON have 16 or 32 registers of 16 bytes, AVX2
+   16 of 32: 4 rows of 2 vectors.  The shape changes no sum.
+   The panel, edge tile and edge rows of nn__gemm_panel live on the stack:
+   12 KB (SSE2) to 41 KB (AVX-512) per call and thread. */
+#if defined(__AVX512F__)
+#define NN__MR 8
+#define NN__NB (128 / sizeof(nn_real))
+#elif defined(__AVX__)
+#define NN__MR 4
+#define NN__NB (64 / sizeof(nn_real))
+#else
+#define NN__MR 4
+#define NN__NB (32 / sizeof(nn_real))
+#endif
+#define NN__SMALL 8 /* batches below this take the row-at-a-time kernels */
+#define NN__KC (1024 / sizeof(nn_real)) /* 256 floats or 128 doubles */
+#define NN__PAR_MIN 1000000 /* multiply-adds before a product uses threads */
+
+/* w -= lr (g + lambda w) over P reals: nn__sgd_w in runs of NN__LANES */
+static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
+                        nn_real lr, nn_real lambda, size_t P) {
+    size_t k = 0;
+    if (lambda == 0)
+        for (; k + NN__LANES <= P; k += NN__LANES)
+            for (size_t v = 0; v < NN__LANES; v++) w[k + v] -= lr * g[k + v];
+    else
+        for (; k + NN__LANES <= P; k += NN__LANES)
+            for (size_t v = 0; v < NN__LANES; v++)
+                w[k + v] -= lr * (g[k + v] + lambda * w[k + v]);
+    nn__sgd_apply_ref(w + k, g + k, lr, lambda, P - k);
+}
+
+/* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
+   an NN__MR x NN__NB block of C, its accumulators in registers.  Every
+   loop over j has the fixed length NN__NB; how the rows must be written
+   for the accumulators to stay in registers depends on the compiler.
+   gcc at -O2 unrolls no loop that would grow the code, and a loop over
+   rows sends the accumulators through memory at every k: so for gcc the
+   rows are written out.  clang unrolls the loop itself, and rows written
+   out make its vectorizer shuffle them, so clang gets the loop.
+   Never inlined: inlined into a caller, gcc has been seen to keep the
+   accumulators in memory.
+   With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
+   after nn_zero_grad; the tile then takes plain SGD's step,
+   c -= lr (g + lambda c), instead of storing g (nn__sgd_fused). */
+#if defined(__GNUC__) || defined(__clang__)
+#define NN__NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define NN__NOINLINE __declspec(noinline)
+#else
+#define NN__NOINLINE
+#endif
+static void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
+                        const nn_real *NN_RESTRICT b) {
+    for (size_t j = 0; j < NN__NB; j++) acc[j] += a * b[j];
+}
+
+NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
+                     const nn_real *NN_RESTRICT a, size_t ars, size_t acs,
+                     const nn_real *NN_RESTRICT b, size_t ldb, size_t kc,
+                     const nn_real *sgd) {
+    nn_real acc[8][NN__NB]; /* NN__MR (4 or 8) rows of it */
+    for (size_t r = 0; r < NN__MR; r++)
+        for (size_t j = 0; j < NN__NB; j++)
+            acc[r][j] = sgd ? 0 : c[r * ldc + j];
+    for (size_t k = 0; k < kc; k++) {
+        const nn_real *ak = a + k * acs, *bk = b + k * ldb;
+#if defined(__clang__)
+        for (size_t r = 0; r < NN__MR; r++)
+            nn__row_mac(acc[r], ak[r * ars], bk);
+#else
+        nn__row_mac(acc[0], ak[0], bk);
+        nn__row_mac(acc[1], ak[ars], bk);
+        nn__row_mac(acc[2], ak[2 * ars], bk);
+        nn__row_mac(acc[3], ak[3 * ars], bk);
+        if (NN__MR == 8) {
+            nn__row_mac(acc[4], ak[4 * ars], bk);
+            nn__row_mac(acc[5], ak[5 * ars], bk);
+            nn__row_mac(acc[6], ak[6 * ars], bk);
+            nn__row_mac(acc[7], ak[7 * ars], bk);
+        }
+#endif
+    }
+    /* nn__sgd_w, a row at a time: nn__sgd_run's runs of 16 would leave
+       SSE2's rows of 8 floats wholly to its scalar tail */
+    for (size_t r = 0; r < NN__MR; r++) {
+        nn_real *cr = c + r * ldc;
+        if (!sgd)
+            memcpy(cr, acc[r], NN__NB * sizeof *c);
+        else if (sgd[1] == 0)
+            for (size_t j = 0; j < NN__NB; j++) cr[j] -= sgd[0] * acc[r][j];
+        else
+            for (size_t j = 0; j < NN__NB; j++)
+                cr[j] -= sgd[0] * (acc[r][j] + sgd[1] * cr[j]);
+    }
+}
+
+/* One column panel of C += A.Bm: columns n0 .. n0+NN__NB-1 (fewer at the
+   right edge), rows m_lo .. M-1.  A[m][k] is a[m*ars + k*acs], Bm[k][n] is
+   b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].  A is read where it lies;
+   Bm too when its rows are contiguous.  Otherwise, and at the edges, the
+   part a tile needs is copied, padded with zeros, into bp, ap and cp.
+   sgd as in nn__tile, with K in one chunk. */
+static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
+                           size_t ars, size_t acs, const nn_real *b,
+                           size_t brs, size_t bcs, size_t m_lo, size_t M,
+                           size_t N, size_t K, size_t n0, const nn_real *sgd) {
+    nn_real bp[NN__KC * NN__NB], ap[NN__KC * NN__MR], cp[NN__MR * NN__NB];
+    const size_t nb = N - n0 < NN__NB ? N - n0 : NN__NB;
+    /* K in chunks of at most NN__KC, all of about the same length */
+    const size_t chunks = (K + NN__KC - 1) / NN__KC;
+    const size_t step = (K + chunks - 1) / chunks;
+    for (size_t k0 = 0; k0 < K; k0 += step) {
+        const size_t kc = K - k0 < step ? K - k0 : step;
+        const nn_real *bk = b + k0 * brs + n0 * bcs;
+        size_t ldb = brs;
+        if (bcs != 1 || nb < NN__NB) {
+            ldb = NN__NB;
+            if (bcs == 1) /* copy along whichever index is contiguous */
+                for (size_t k = 0; k < kc; k++)
+                    for (size_t j = 0; j < NN__NB; j++)
+                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j] : 0;
+            else if (nb == NN__NB) { /* W^T: 4 contiguous k at a time */
+                size_t k4 = 0;
+                for (; k4 + 4 <= kc; k4 += 4)
+                    for (size_t j = 0; j < NN__NB; j++)
+                        for (size_t k = k4; k < k4 + 4; k++)
+                            bp[k * NN__NB + j] = bk[k * brs + j * bcs];
+                for (size_t j = 0; j < NN__NB; j++)
+                    for (size_t k = k4; k < kc; k++)
+                        bp[k * NN__NB + j] = bk[k * brs + j * bcs];
+            } else
+                for (size_t j = 0; j < NN__NB; j++)
+                    for (size_t k = 0; k < kc; k++)
+                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j * bcs] : 0;
+            bk = bp;
+        }
+        for (size_t m0 = m_lo; m0 < M; m0 += NN__MR) {
+            const size_t mr = M - m0 < NN__MR ? M - m0 : NN__MR;
+            const nn_real *ak = a + m0 * ars + k0 * acs;
+            if (mr == NN__MR && nb == NN__NB) {
+                nn__tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc,
+                         sgd);
+                continue;
+            }
+            /* an edge: through a full tile, then back; A is copied only
+               when it has fewer than NN__MR rows left */
+            for (size_t r = 0; r < NN__MR; r++)
+                for (size_t j = 0; j < NN__NB; j++)
+                    cp[r * NN__NB + j] = r < mr && j < nb && !sgd
+                                             ? c[(m0 + r) * ldc + n0 + j]
+                                             : 0;
+            if (mr == NN__MR) {
+                nn__tile(cp, NN__NB, ak, ars, acs, bk, ldb, kc, NULL);
+            } else {
+                for (size_t k = 0; k < kc; k++)
+                    for (size_t r = 0; r < NN__MR; r++)
+                        ap[r * kc + k] = r < mr ? ak[r * ars + k * acs] : 0;
+                nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc, NULL);
+            }
+            for (size_t r = 0; r < mr; r++)
+                for (size_t j = 0; j < nb; j++) {
+                    nn_real *cj = c + (m0 + r) * ldc + n0 + j;
+                    if (sgd)
+                        *cj = nn__sgd_w(*cj, cp[r * NN__NB + j], sgd[0],
+                                        sgd[1]);
+                    else
+                        *cj = cp[r * NN__NB + j];
+                }
+        }
+    }
+}
+
+/* C (M x N) += A (M x K) . Bm (K x N), strides as in nn__gemm_panel.
+   With threads, each takes a contiguous share of the rows of C (by_rows)
+   or of its column panels.  The callers choose so that a thread always
+   gets the same rows of W: forward splits z's columns (W's rows), dW its
+   rows, and nn_step and nn_zero_grad split the parameters the same way, so
+   each core keeps its part of W and dW in its own cache. */
+static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
+                     size_t acs, const nn_real *b, size_t brs, size_t bcs,
+                     size_t M, size_t N, size_t K, int by_rows,
+                     const nn_real *sgd) {
+    const size_t panels = (N + NN__NB - 1) / NN__NB;
+    NN_ASSERT(!sgd || K <= NN__KC);
+#ifdef _OPENMP
+    if ((double)M * (double)N * (double)K >= NN__PAR_MIN) {
+#pragma omp parallel
+        {
+            size_t lo, hi;
+            if (by_rows) {
+                nn__share((M + NN__MR - 1) / NN__MR, &lo, &hi);
+                for (size_t p = 0; p < panels && lo < hi; p++)
+                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs,
+                                   lo * NN__MR, NN__MIN(M, hi * NN__MR), N, K,
+                                   p * NN__NB, sgd);
+            } else {
+                nn__share(panels, &lo, &hi);
+                for (size_t p = lo; p < hi; p++)
+                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N,
+                                   K, p * NN__NB, sgd);
+            }
+        }
+        return;
+    }
+#endif
+    (void)by_rows;
+    for (size_t p = 0; p < panels; p++)
+        nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K,
+                       p * NN__NB, sgd);
+}
+
+/* y += alpha x over n reals, in runs of NN__LANES: the same sums as the
+   plain loop */
+static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
+                     const nn_real *NN_RESTRICT x, size_t n) {
+    size_t i = 0;
+    for (; i + NN__LANES <= n; i += NN__LANES)
+        for (size_t v = 0; v < NN__LANES; v++) y[i + v] += alpha * x[i + v];
+    for (; i < n; i++) y[i] += alpha * x[i];
+}
+
+/* z = x.W^T + b for small batches: each dot product in the lanes
+   (nn__dot_lanes), then the bias and the tail of the row one by one */
+static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
+                                    const nn_real *NN_RESTRICT x,
+                                    const nn_real *NN_RESTRICT W,
+                                    const nn_real *NN_RESTRICT b, size_t B,
+                                    size_t n_in, size_t n_out) {
+    const size_t n_full = n_in / NN__LANES * NN__LANES;
+    for (size_t s = 0; s < B; s++) {
+        const nn_real *xs = x + s * n_in;
+        for (size_t o = 0; o < n_out; o++) {
+            const nn_real *Wo = W + o * n_in;
+            nn_real sum = b[o] + nn__dot_lanes(xs, Wo, n_full);
+            for (size_t i = n_full; i < n_in; i++) sum += xs[i] * Wo[i];
+            z[s * n_out + o] = sum;
+        }
+    }
+}
+
+/* The dense layer's three products: the reference loops for short rows,
+   the lanes for small batches, nn__gemm for the rest */
+static void nn__dense_forward(nn_real *NN_RESTRICT z,
+                              const nn_real *NN_RESTRICT x,
+                              const nn_real *NN_RESTRICT W,
+                              const nn_real *NN_RESTRICT b, size_t B,
+                              size_t n_in, size_t n_out) {
+    if (n_in < NN__LANES) { /* rows too short for anything but this */
+        nn__dense_forward_ref(z, x, W, b, B, n_in, n_out);
+        return;
+    }
+    if (B < NN__SMALL) {
+        nn__dense_forward_lanes(z, x, W, b, B, n_in, n_out);
+        return;
+    }
+    for (size_t s = 0; s < B; s++)
+        memcpy(z + s * n_out, b, n_out * sizeof *z);
+    /* C = z (B x n_out), A = x, Bm[i][o] = W[o][i] */
+    nn__gemm(z, n_out, x, n_in, 1, W, 1, n_in, B, n_out, n_in, 0, NULL);
+}
+
+static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
+                                      nn_real *NN_RESTRICT db,
+                                      const nn_real *NN_RESTRICT dz,
+                                      const nn_real *NN_RESTRICT x, size_t B,
+                                      size_t n_in, size_t n_out) {
+    if (n_in < NN__LANES) { /* rows too short for anything but this */
+        nn__dense_backward_params_ref(dW, db, dz, x, B, n_in, n_out);
+        return;
+    }
+    if (B < NN__SMALL) { /* the naive loops, the inner one as nn__axpy */
+        for (size_t s = 0; s < B; s++)
+            for (size_t o = 0; o < n_out; o++) {
+                db[o] += dz[s * n_out + o];
+                nn__axpy(dW + o * n_in, dz[s * n_out + o], x + s * n_in, n_in);
+            }
+        return;
+    }
+    for (size_t s = 0; s < B; s++)
+        for (size_t o = 0; o < n_out; o++) db[o] += dz[s * n_out + o];
+    /* C = dW (n_out x n_in), A[o][s] = dz[s][o], Bm = x */
+    nn__gemm(dW, n_in, dz, 1, n_out, x, n_in, 1, n_out, n_in, B, 1, NULL);
+}
+
+static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
+                                     const nn_real *NN_RESTRICT dz,
+                                     const nn_real *NN_RESTRICT W, size_t B,
+                                     size_t n_in, size_t n_out) {
+    if (n_in < NN__LANES) { /* rows too short for anything but this */
+        nn__dense_backward_input_ref(dx, dz, W, B, n_in, n_out);
+        return;
+    }
+    memset(dx, 0, B * n_in * sizeof *dx);
+    if (B < NN__SMALL) { /* the naive loops, the inner one as nn__axpy */
+        for (size_t s = 0; s < B; s++)
+            for (size_t o = 0; o < n_out; o++)
+                nn__axpy(dx + s * n_in, dz[s * n_out + o], W + o * n_in, n_in);
+        return;
+    }
+    /* C = dx (B x n_in), A = dz, Bm = W */
+    nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out, 0, NULL);
+}
+
+/* nn__sgd_run over all P parameters, split across threads like the rows
+   of the parameters in nn__gemm */
+static void nn__sgd_apply(nn_real *NN_RESTRICT w,
+                          const nn_real *NN_RESTRICT g, nn_real lr,
+                          nn_real lambda, size_t P) {
+#ifdef _OPENMP
+#pragma omp parallel if (P >= NN__PAR_PARAMS)
+#endif
+    {
+        size_t lo, hi;
+        nn__share((P + NN__LANES - 1) / NN__LANES, &lo, &hi);
+        lo *= NN__LANES;
+        hi = NN__MIN(P, hi * NN__LANES);
+        if (lo < hi) nn__sgd_run(w + lo, g + lo, lr, lambda, hi - lo);
+    }
+}
+
+/* nn_zero_grad's memset, each thread the part of dW that nn_step and
+   nn__gemm give it, so that each core keeps its part in its own cache */
+static void nn__zero_reals(nn_real *v, size_t n) {
+#ifdef _OPENMP
+#pragma omp parallel if (n >= NN__PAR_PARAMS)
+#endif
+    {
+        size_t lo, hi;
+        nn__share((n + NN__LANES - 1) / NN__LANES, &lo, &hi);
+        lo *= NN__LANES;
+        hi = NN__MIN(n, hi * NN__LANES);
+        if (lo < hi) nn__zero_reals_ref(v + lo, hi - lo);
+    }
+}
+
+/* nn__step_check_ref in lanes: it adds up x - x, which is 0 for a finite
+   x and NaN otherwise (a NaN survives the sum), in NN__LANES partial sums
+   and without an early exit, so that the loop vectorizes.  Nets of fewer
+   parameters than one run take the reference. */
+static int nn__step_check(const nn_net *net, const struct nn__opt_k *c) {
+    const nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
+    const nn_real *NN_RESTRICT v = net->opt_v, *NN_RESTRICT g = net->grads;
+    const size_t P = net->n_params, full = P / NN__LANES * NN__LANES;
+    const nn__opt_k k = *c;
+    nn_real acc[NN__LANES] = {0}, w1, m1, v1, sum = 0;
+    size_t i = 0;
+    if (P < NN__LANES) return nn__step_check_ref(net, c);
+    if (k.how == 0) {
+        for (; i < full; i += NN__LANES)
+            for (size_t j = 0; j < NN__LANES; j++) {
+                w1 = nn__sgd_w(w[i + j], g[i + j], k.lr, k.lambda);
+                acc[j] += w1 - w1;
+            }
+        for (; i < P; i++) {
+            w1 = nn__sgd_w(w[i], g[i], k.lr, k.lambda);
+            acc[0] += w1 - w1;
+        }
+    } else if (k.how == 1) {
+        for (; i < full; i += NN__LANES)
+            for (size_t j = 0; j < NN__LANES; j++) {
+                nn__momentum_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
+                                 &w1, &m1);
+                acc[j] += (w1 - w1) + (m1 - m1);
+            }
+        for (; i < P; i++) {
+            nn__momentum_one(&k, w[i], g[i], k.fresh ? 0 : m[i], &w1, &m1);
+            acc[0] += (w1 - w1) + (m1 - m1);
+        }
+    } else {
+        for (; i < full; i += NN__LANES)
+            for (size_t j = 0; j < NN__LANES; j++) {
+                nn__adam_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
+                             k.fresh ? 0 : v[i + j], &w1, &m1, &v1);
+                acc[j] += (w1 - w1) + (m1 - m1) + (v1 - v1);
+            }
+        for (; i < P; i++) {
+            nn__adam_one(&k, w[i], g[i], k.fresh ? 0 : m[i], k.fresh ? 0 : v[i],
+                         &w1, &m1, &v1);
+            acc[0] += (w1 - w1) + (m1 - m1) + (v1 - v1);
+        }
+    }
+    for (size_t j = 0; j < NN__LANES; j++) sum += acc[j];
+    return sum == 0;
+}
 
 /* The sum of v[k]^2 over n reals, in lanes so that it vectorizes; HUGE_VAL
    when it is not finite (a NaN, an infinity, or too big for nn_real) */
@@ -3018,225 +3332,70 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
     return x_next ? 2 : 1;
 }
 
-NNDEF nn_train_config nn_train_defaults(nn_loss loss) {
-    nn_train_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.loss = loss;
-    cfg.opt = nn_opt_adam(1e-3);
-    cfg.epochs = 100;
-    cfg.batch_size = 32;
-    cfg.shuffle = 1;
-    cfg.schedule = NN_SCHEDULE_CONSTANT;
-    cfg.step_epochs = 30;
-    cfg.gamma = 0.1;
-    cfg.lr_min = 0;
-    cfg.val_x = NULL;
-    cfg.val_y = NULL;
-    cfg.on_epoch = NULL;
-    cfg.on_batch = NULL;
-    cfg.user = NULL;
-    return cfg;
-}
-
-/* the learning rate of epoch e (from 0), as nn_schedule documents */
-static double nn__schedule_lr(const nn_train_config *cfg, size_t e) {
-    const double lr = cfg->opt.lr, pi = 3.14159265358979323846;
-    switch (cfg->schedule) {
-    case NN_SCHEDULE_CONSTANT: break;
-    case NN_SCHEDULE_STEP:
-        return lr * pow(cfg->gamma, (double)(e / cfg->step_epochs));
-    case NN_SCHEDULE_COSINE:
-        return cfg->lr_min + (lr - cfg->lr_min) *
-                                 (1 + cos(pi * (double)e / (double)cfg->epochs)) / 2;
-    case NN_SCHEDULE_COUNT: NN_ASSERT(0 && "not a schedule"); break;
-    }
-    return lr;
-}
-
-/* The settings of nn_train besides the optimizer's, as the fields of
-   nn_train_config state them (!(x >= 0) is also true for a NaN) */
-static int nn__train_cfg_ok(const nn_train_config *cfg) {
-    if (cfg->epochs == 0 || cfg->batch_size == 0 || !nn__opt_ok(&cfg->opt) ||
-        !nn__finite(cfg->clip_norm) || !(cfg->clip_norm >= 0) ||
-        (cfg->val_n > 0 && (!cfg->val_x || !cfg->val_y)))
-        return 0;
-    switch (cfg->schedule) {
-    case NN_SCHEDULE_CONSTANT: return 1;
-    case NN_SCHEDULE_STEP:
-        return cfg->step_epochs > 0 && nn__finite(cfg->gamma) &&
-               cfg->gamma >= 0;
-    case NN_SCHEDULE_COSINE:
-        return nn__finite(cfg->lr_min) && cfg->lr_min >= 0;
-    case NN_SCHEDULE_COUNT: break;
-    }
-    return 0;
-}
-
 /* the bound on the weights that nn__sgd_fused keeps: the root of their
    sum of squares (HUGE_VAL when that is not finite) */
 static double nn__wnorm(const nn_net *net) {
     return sqrt(nn__sum_sq(net->params, net->n_params));
 }
 
-NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
-                         const nn_real *x, const nn_real *y, size_t n,
-                         nn_train_report *report) {
-    size_t n_in, n_out, B, idx_bytes, since_best = 0, epochs_done = 0;
-    size_t best_epoch = 0;
-    size_t *idx;
-    nn_real *by, *best = NULL;
-    double best_value = HUGE_VAL, last_value = 0, wnorm = 0;
-    int stop = 0, have_best = 0, fused, ahead = 0, stepped;
-    nn_stop why = NN_STOP_EPOCHS;
-    nn_opt opt;
-    nn_result r = NN_OK;
-    NN_ASSERT(net);
-    if (report) {
-        memset(report, 0, sizeof *report);
-        report->stop = NN_STOP_ERROR;
-    }
-    if (!cfg || !y || !nn__train_cfg_ok(cfg) ||
-        nn__loss_fits(net, cfg->loss) != NN_OK)
-        return NN_ERR_INVALID;
-    r = nn__data_ok(net, cfg->loss, x, y, n);
-    if (r == NN_OK && cfg->val_n > 0)
-        r = nn__data_ok(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n);
-    if (r != NN_OK) return r;
-    n_in = net->sizes[0];
-    n_out = net->sizes[net->n_layers];
-    B = NN__MIN(cfg->batch_size, n);
-
-    /* everything, before the first epoch; the workspace's size check
-       covers B * n_out, nn_create's covers n_params */
-    if (!nn__mul(n, sizeof *idx, &idx_bytes)) return NN_ERR_NOMEM;
-    r = nn_reserve(net, B);
-    if (r == NN_OK) r = nn__opt_alloc(net);
-    if (r != NN_OK) return r;
-    idx = (size_t *)NN_MALLOC(idx_bytes);
-    by = (nn_real *)NN_MALLOC(
-        (B * n_out + (cfg->patience ? net->n_params : 0)) * sizeof *by);
-    if (!idx || !by) {
-        NN_FREE(idx);
-        NN_FREE(by);
-        return NN_ERR_NOMEM;
-    }
-    if (cfg->patience) best = by + B * n_out;
-    for (size_t i = 0; i < n; i++) idx[i] = i;
-
-    opt = cfg->opt;
-    fused = opt.kind == NN_OPT_SGD && opt.momentum == 0 &&
-            !(cfg->clip_norm > 0) && B <= NN__KC;
-    if (fused) wnorm = nn__wnorm(net);
-    for (size_t e = 0; e < cfg->epochs && !stop; e++) {
-        const double t0 = NN_SECONDS();
-        double sum = 0, count = 0, value;
-        nn_train_info info;
-        memset(&info, 0, sizeof info);
-        info.epoch = e + 1;
-        info.epochs = cfg->epochs;
-        info.n = n;
-        info.lr = opt.lr = nn__schedule_lr(cfg, e);
-        /* a schedule that grows (gamma > 1) can overflow */
-        if (!nn__real_ok(opt.lr, 0)) {
-            r = NN_ERR_NONFINITE;
-            break;
-        }
-        if (cfg->shuffle) nn_rng_permutation(&net->rng, idx, n);
-        for (size_t start = 0; start < n && !stop; start += B) {
-            const size_t b = NN__MIN(B, n - start);
-            double batch_sum, batch_count;
-            /* the batch's rows go straight into the workspace's x */
-            for (size_t s = 0; s < b; s++) {
-                memcpy(net->work + s * n_in, x + idx[start + s] * n_in,
-                       n_in * sizeof *x);
-                memcpy(by + s * n_out, y + idx[start + s] * n_out,
-                       n_out * sizeof *by);
-            }
-            if (net->scaled) nn__scale_input(net, net->work, net->work, b);
-            (void)nn__forward_work(net, b, ahead); /* fits: reserved above */
-            batch_sum = nn__loss_sum(net, cfg->loss, by, &batch_count);
-            if (!nn__finite(batch_sum)) r = NN_ERR_NONFINITE;
-            if (r != NN_OK) break;
-            /* look ahead to the next row, unless a callback could change
-               the net before it (or the row would need scaling first) */
-            stepped = fused ? nn__sgd_fused(net, cfg->loss, by, &opt,
-                                            start + 1 < n && !cfg->on_batch &&
-                                                    !net->scaled
-                                                ? x + idx[start + 1] * n_in
-                                                : NULL,
-                                            &wnorm)
-                            : 0;
-            ahead = stepped == 2;
-            if (!stepped) { /* the separate calls; the targets were checked */
-                if (fused) (void)nn__forward_work(net, b, 0); /* z was dz */
-                nn_zero_grad(net);
-                nn__loss_dz(net, cfg->loss, by, nn__scratch(net, 0));
-                nn__backprop(net, 1, NULL);
-                if (cfg->clip_norm > 0)
-                    r = nn_clip_grad_norm(net, cfg->clip_norm, NULL);
-                if (r == NN_OK) r = nn_step(net, &opt); /* checks the step */
-                if (r != NN_OK) break;
-                if (fused) wnorm = nn__wnorm(net);
-            }
-            sum += batch_sum;
-            count += batch_count;
-            info.done = start + b;
-            info.train_loss = count > 0 ? sum / count : 0;
-            if (cfg->on_batch) {
-                info.seconds = NN_SECONDS() - t0;
-                if (cfg->on_batch(&info, cfg->user) != 0) {
-                    stop = 1;
-                    why = NN_STOP_CALLBACK;
-                }
-                if (fused) wnorm = nn__wnorm(net); /* it may set weights */
-            }
-        }
-        if (r != NN_OK || stop) break;
-        if (cfg->val_n > 0) {
-            double vsum = 0, vcount = 0;
-            size_t correct = 0;
-            /* batches of at most B rows: the workspace holds them */
-            r = nn__eval(net, cfg->loss, cfg->val_x, cfg->val_y, cfg->val_n,
-                         &vsum, &vcount, &correct, NULL, NULL);
-            if (r != NN_OK) break;
-            info.has_val = 1;
-            info.val_loss = vcount > 0 ? vsum / vcount : 0;
-            info.val_accuracy = nn__has_classes(net)
-                                    ? (double)correct / (double)cfg->val_n
-                                    : nan("");
-        }
-        epochs_done = e + 1;
-        value = last_value = info.has_val ? info.val_loss : info.train_loss;
-        if (cfg->patience) {
-            if (value < best_value) {
-                best_value = value;
-                best_epoch = e + 1;
-                since_best = 0;
-                have_best = 1;
-                memcpy(best, net->params, net->n_params * sizeof *best);
-            } else if (++since_best >= cfg->patience) {
-                stop = 1;
-                why = NN_STOP_EARLY;
-            }
-        }
-        info.seconds = NN_SECONDS() - t0;
-        if (cfg->on_epoch && cfg->on_epoch(&info, cfg->user) != 0 && !stop) {
-            stop = 1;
-            why = NN_STOP_CALLBACK;
-        }
-    }
-    if (r == NN_OK && have_best)
-        memcpy(net->params, best, net->n_params * sizeof *best);
-    if (report) {
-        report->stop = r != NN_OK ? NN_STOP_ERROR : why;
-        report->epochs = epochs_done;
-        report->best_epoch = r == NN_OK && have_best ? best_epoch : 0;
-        report->best_loss = have_best ? best_value : last_value;
-    }
-    NN_FREE(by);
-    NN_FREE(idx);
-    return r;
+/* nn_train's shortcut: plain SGD (no momentum, no clipping) on batches of
+   at most NN__KC rows, where nn__sgd_fused applies.  The weights come out
+   bit for bit as the separate calls make them, which the tests check;
+   only nn_grads is left as it was. */
+static nn__sgd_fast nn__sgd_fast_begin(const nn_train_config *cfg,
+                                       const nn_real *x, const size_t *idx,
+                                       size_t n, size_t B) {
+    nn__sgd_fast f;
+    memset(&f, 0, sizeof f);
+    f.on = cfg->opt.kind == NN_OPT_SGD && cfg->opt.momentum == 0 &&
+           !(cfg->clip_norm > 0) && B <= NN__KC;
+    f.cfg = cfg;
+    f.x = x;
+    f.idx = idx;
+    f.n = n;
+    return f;
 }
+
+/* nn__forward_work for a batch whose first layer's z the last step
+   already computed (the look-ahead of nn__sgd_fused); 0 when it did not */
+static int nn__sgd_fast_forward(nn__sgd_fast *f, nn_net *net, size_t B) {
+    if (!f->ahead) return 0;
+    f->ahead = 0;
+    nn__act_forward(nn__layer_a(net, 0), nn__layer_z(net, 0), B,
+                    net->sizes[1], net->acts[0]);
+    for (size_t l = 1; l < net->n_layers; l++) nn__forward_layer(net, l, B);
+    net->batch = B;
+    return 1;
+}
+
+/* The step of the last forward's batch without dW, for the rows before
+   row `next` of the epoch's order; 0 when the shortcut does not apply or
+   its bounds cannot prove the step finite, and then nothing has changed
+   and the separate calls must run. */
+static int nn__sgd_fast_step(nn__sgd_fast *f, nn_net *net, const nn_real *y,
+                             const nn_opt *opt, size_t next) {
+    const nn_train_config *cfg = f->cfg;
+    const size_t n_in = net->sizes[0];
+    int stepped;
+    if (!f->on) return 0;
+    if (!f->wnorm_known) f->wnorm = nn__wnorm(net);
+    f->wnorm_known = 1;
+    /* look ahead to the next row, unless a callback could change the net
+       before it (or the row would need scaling first) */
+    stepped = nn__sgd_fused(net, cfg->loss, y, opt,
+                            next < f->n && !cfg->on_batch && !net->scaled
+                                ? f->x + f->idx[next] * n_in
+                                : NULL,
+                            &f->wnorm);
+    f->ahead = stepped == 2;
+    /* the separate calls change the weights, and so may the callbacks
+       that follow a batch or an epoch */
+    if (!stepped || cfg->on_batch || next >= f->n) f->wnorm_known = 0;
+    if (!stepped) (void)nn__forward_work(net, net->batch); /* z was dz */
+    return stepped != 0;
+}
+
+#endif /* NN_REFERENCE */
 
 /* ---- model files --------------------------------------------------------
    One writer serves nn_save, nn_save_mem and nn_save_size: it sends each

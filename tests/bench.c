@@ -161,9 +161,9 @@ typedef void (*inp_fn)(nn_real *, const nn_real *, const nn_real *, size_t, size
 /* seconds per call of kernel k (0 forward, 1 dW and db, 2 dx), fast or naive,
    the median of RUNS timings of enough calls to take about 0.1 s */
 static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, nn_real *buf) {
-    static const fwd_fn fwd[2] = {nn__dense_forward_naive, nn__dense_forward};
-    static const par_fn par[2] = {nn__dense_backward_params_naive, nn__dense_backward_params};
-    static const inp_fn inp[2] = {nn__dense_backward_input_naive, nn__dense_backward_input};
+    static const fwd_fn fwd[2] = {nn__dense_forward_ref, nn__dense_forward};
+    static const par_fn par[2] = {nn__dense_backward_params_ref, nn__dense_backward_params};
+    static const inp_fn inp[2] = {nn__dense_backward_input_ref, nn__dense_backward_input};
     nn_real *x = buf, *W = x + B * n_in, *b = W + n_out * n_in, *z = b + n_out;
     nn_real *dW = z + B * n_out, *db = dW + n_out * n_in, *dx = db + n_out;
     double secs[RUNS];

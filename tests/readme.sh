@@ -6,7 +6,8 @@
 #  - README.md's nn_train snippet compiles and trains;
 #  - README.md's excerpt of an exported header is what nn_export_c writes;
 #  - every picture README.md shows is in the repository;
-#  - every nn_ name in README.md exists in nn.h;
+#  - every nn_ name in README.md exists in nn.h, and every function "How it
+#    works" names is in nn.h's textbook sections;
 #  - nn.h's table of contents matches its section banners;
 #  - LICENSE is the text at the end of nn.h.
 # Usage: sh tests/readme.sh BUILD_DIR CC     (from the repository root; CC
@@ -108,6 +109,18 @@ grep -o 'nn_[a-z_0-9]*' README.md | sort -u | while read -r name; do
 done >"$tmp/names"
 check "README.md names only functions nn.h has" \
     awk '{ print } END { exit NR > 0 }' "$tmp/names"
+
+# every nn.h function that README.md's "How it works" names for a formula
+# is defined in nn.h's textbook sections: before "fast paths", which the
+# NN_REFERENCE build leaves out
+awk '/^## How it works/ { on = 1; next } on && /^## / { exit } on' README.md |
+    grep -o 'nn__*[a-z_0-9]*' | sort -u >"$tmp/taught"
+awk '/^\/\* ---- fast paths/ { exit }
+     /^(static|NNDEF) / && match($0, /nn__?[a-z_0-9]*\(/) {
+         print substr($0, RSTART, RLENGTH - 1) }' nn.h | sort -u >"$tmp/textbook"
+check "How it works names only functions of nn.h's textbook sections" \
+    sh -c 'test -s "$1" && comm -23 "$1" "$2" | awk "{ print } END { exit NR > 0 }"' \
+    sh "$tmp/taught" "$tmp/textbook"
 
 # the table of contents at the top of nn.h lists its section banners, in order
 awk '/^   CONTENTS/ { on = 1; next }

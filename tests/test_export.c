@@ -237,6 +237,15 @@ static double worst_ulps(int tanh_, float lo, float hi, uint32_t stride) {
     return worst;
 }
 
+/* The float header sums as nn_predict's fast path does; in the
+   NN_REFERENCE build nn_predict keeps one running sum, so there the
+   outputs are only near. */
+#ifdef NN_REFERENCE
+#define SAME_SUMS 0
+#else
+#define SAME_SUMS 1
+#endif
+
 static void check_float(size_t k, nn_net *net) {
     const spec *sp = &specs[k];
     const size_t n_in = sp->sizes[0], n_out = sp->sizes[sp->L];
@@ -261,7 +270,7 @@ static void check_float(size_t k, nn_net *net) {
             classes &= (size_t)exports[k].classify(xf) == c;
         }
     }
-    if (!TH_DOUBLE && !sp->no_libm) {
+    if (!TH_DOUBLE && !sp->no_libm && SAME_SUMS) {
         CHECK(same);
         if (exports[k].classify) CHECK(classes);
     } else {

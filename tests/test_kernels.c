@@ -41,9 +41,9 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
     memcpy(db0, db, n_out * sizeof *db);
     memcpy(dW_n, dW, n_out * n_in * sizeof *dW);
     memcpy(db_n, db, n_out * sizeof *db);
-    nn__dense_forward_naive(z_n, x, W, b, B, n_in, n_out);
-    nn__dense_backward_params_naive(dW_n, db_n, dz, x, B, n_in, n_out);
-    nn__dense_backward_input_naive(dx_n, dz, W, B, n_in, n_out);
+    nn__dense_forward_ref(z_n, x, W, b, B, n_in, n_out);
+    nn__dense_backward_params_ref(dW_n, db_n, dz, x, B, n_in, n_out);
+    nn__dense_backward_input_ref(dx_n, dz, W, B, n_in, n_out);
 
     nn__dense_forward(z, x, W, b, B, n_in, n_out);
     nn__dense_backward_params(dW, db, dz, x, B, n_in, n_out);
