@@ -891,8 +891,8 @@ int fchmod(int fd, mode_t mode);
 #define NN_ASSERT(cond) assert(cond)
 #endif
 
-/* restrict tells the compiler the arrays of a kernel do not overlap, which
-   lets it vectorize the inner loops. */
+/* restrict: the caller promises that the arrays of a kernel do not
+   overlap. */
 #if defined(__cplusplus)
 #if defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)
 #define NN_RESTRICT __restrict
@@ -1005,23 +1005,17 @@ struct nn__opt_k;
 #define nn__step_check nn__step_check_ref
 #else
 static int nn__all_finite(const nn_real *v, size_t count);
-static void nn__dense_forward(nn_real *NN_RESTRICT z,
-                              const nn_real *NN_RESTRICT x,
-                              const nn_real *NN_RESTRICT W,
-                              const nn_real *NN_RESTRICT b, size_t B,
-                              size_t n_in, size_t n_out);
-static void nn__dense_backward_params(nn_real *NN_RESTRICT dW,
-                                      nn_real *NN_RESTRICT db,
-                                      const nn_real *NN_RESTRICT dz,
-                                      const nn_real *NN_RESTRICT x, size_t B,
-                                      size_t n_in, size_t n_out);
-static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
-                                     const nn_real *NN_RESTRICT dz,
-                                     const nn_real *NN_RESTRICT W, size_t B,
-                                     size_t n_in, size_t n_out);
+static void nn__dense_forward(nn_real *z, const nn_real *x, const nn_real *W,
+                              const nn_real *b, size_t B, size_t n_in,
+                              size_t n_out);
+static void nn__dense_backward_params(nn_real *dW, nn_real *db,
+                                      const nn_real *dz, const nn_real *x,
+                                      size_t B, size_t n_in, size_t n_out);
+static void nn__dense_backward_input(nn_real *dx, const nn_real *dz,
+                                     const nn_real *W, size_t B, size_t n_in,
+                                     size_t n_out);
 static void nn__zero_reals(nn_real *v, size_t n);
-static void nn__sgd_apply(nn_real *NN_RESTRICT w,
-                          const nn_real *NN_RESTRICT g, nn_real lr,
+static void nn__sgd_apply(nn_real *w, const nn_real *g, nn_real lr,
                           nn_real lambda, size_t P);
 static int nn__step_check(const nn_net *net, const struct nn__opt_k *c);
 /* nn_train's plain SGD without dW: its state for one call of nn_train */
@@ -1395,11 +1389,9 @@ static void nn__sigmoid_bce_backward(nn_real *dz, const nn_real *a,
    Layer l's z starts at capacity * (sizes[0] + 2 * width_before[l]), where
    width_before[l] = sizes[1] + ... + sizes[l]. */
 
-/* The weights and the workspace start on a 64-byte boundary (a cache line,
-   an AVX-512 vector): NN_MALLOC is asked for NN__ALIGN bytes more, and
-   nn__aligned gives the first such address in them.  A row of W that
-   starts mid-line costs an extra line on every pass over it; per-sample
-   training runs about 10% faster aligned. */
+/* The weights and the workspace start on a 64-byte boundary, a cache line:
+   NN_MALLOC is asked for NN__ALIGN bytes more, and nn__aligned gives the
+   first such address in them. */
 #define NN__ALIGN 64
 static nn_real *nn__aligned(void *mem) {
     unsigned char *p = (unsigned char *)mem;
@@ -2463,13 +2455,7 @@ NNDEF nn_train_config nn_train_defaults(nn_loss loss) {
     cfg.schedule = NN_SCHEDULE_CONSTANT;
     cfg.step_epochs = 30;
     cfg.gamma = 0.1;
-    cfg.lr_min = 0;
-    cfg.val_x = NULL;
-    cfg.val_y = NULL;
-    cfg.on_epoch = NULL;
-    cfg.on_batch = NULL;
-    cfg.user = NULL;
-    return cfg;
+    return cfg; /* everything else 0 or NULL */
 }
 
 /* the learning rate of epoch e (from 0), as nn_schedule documents */

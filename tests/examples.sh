@@ -1,5 +1,6 @@
 #!/bin/sh
-# The examples that promise more than exiting 0: iris reaches 95% test
+# The examples that promise more than exiting 0: sine fits its curve
+# (test MSE < 0.005 on points it never saw), iris reaches 95% test
 # accuracy, spiral learns its training set (> 95%) and writes its two
 # pictures, every classification example ends with "test accuracy: A", and
 # fashion_mnist without its data says how to get it and fails cleanly, and
@@ -22,6 +23,15 @@ for example in xor article; do
     $NN_RUN "$build/examples/$example" >"$tmp/$example.out" 2>&1
     check "$example ends with its test accuracy" ends_with_accuracy "$tmp/$example.out"
 done
+
+# sine starts far off and ends close, on the 200 points it never saw
+$NN_RUN "$build/examples/sine" >"$tmp/sine.out" 2>&1
+check "sine exits 0" test $? -eq 0
+check "sine: train MSE > 0.1 at epoch 0" \
+    at_least "$(sed -n 's/^epoch     0  train MSE //p' "$tmp/sine.out")" 0.1
+check "sine: test MSE < 0.005" \
+    awk -v m="$(sed -n 's/^test MSE \([0-9.]*\) .*/\1/p' "$tmp/sine.out")" \
+    'BEGIN { exit !(m ~ /^[0-9.]+$/ && m + 0 < 0.005) }'
 
 $NN_RUN "$build/examples/iris" >"$tmp/iris.out" 2>&1
 check "iris exits 0" test $? -eq 0

@@ -1,6 +1,5 @@
 /* Optimizers against their textbook formulas, step for step; their state;
    the non-finite guard; gradient clipping; class weights. */
-#define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
 

@@ -3,7 +3,6 @@
    inputs scaled by hand (bit for bit), nn_fit_input_scaling standardizes,
    the input gradients are with respect to the raw inputs (against central
    differences), and bad maps are refused with nothing changed. */
-#define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
 
