@@ -138,6 +138,18 @@ int main(int argc, char **argv) {
     nn_train_config cfg;
     nn_net *net;
 
+    /* a directory that cannot take the pictures is reported now, not after
+       the training ("a" creates the file but keeps an older picture) */
+    snprintf(png, sizeof png, "%s/spiral.png", dir);
+    snprintf(svg, sizeof svg, "%s/spiral_loss.svg", dir);
+    {
+        FILE *f = fopen(png, "ab");
+        if (!f) {
+            fprintf(stderr, "spiral: cannot write %s\n", png);
+            return 1;
+        }
+        fclose(f);
+    }
     make_spirals(x, y, 1);
     make_spirals(vx, vy, 2); /* same arms, other noise */
     net = nn_create(3, sizes, acts, 42, NULL);
@@ -174,8 +186,6 @@ int main(int argc, char **argv) {
                 pix[r * SIDE + col] = (unsigned char)(d > 2.6 ? 6 : 3 + s / PER_CLASS);
             }
     }
-    snprintf(png, sizeof png, "%s/spiral.png", dir);
-    snprintf(svg, sizeof svg, "%s/spiral_loss.svg", dir);
     if (!png_write(png, pix, SIDE, SIDE, 4, palette, 7) || !write_loss_svg(svg, c.train, c.val, EPOCHS)) {
         fprintf(stderr, "spiral: cannot write %s or %s\n", png, svg);
         nn_destroy(net);

@@ -49,6 +49,8 @@ check "spiral_loss.svg is an SVG" grep -q '^<svg xmlns="http://www.w3.org/2000/s
 check "spiral_loss.svg is complete" grep -q '^</svg>$' "$tmp/spiral_loss.svg"
 $NN_RUN "$build/examples/spiral" "$tmp/missing/dir" >"$tmp/spiral2.out" 2>&1
 check "spiral reports a directory it cannot write to" test $? -eq 1
+check "spiral says which file, before it trains" \
+    sh -c "grep -q 'cannot write .*missing/dir/spiral.png' '$tmp/spiral2.out' && ! grep -q accuracy '$tmp/spiral2.out'"
 
 # fashion_mnist: no data, a truncated file, a file of the wrong kind; each
 # an exit status of 1 (not a crash) and a message
