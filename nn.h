@@ -1112,11 +1112,9 @@ NNDEF void nn_rng_permutation(nn_rng *rng, size_t *idx, size_t n) {
    nn__dense_backward_input, which are these loops in the NN_REFERENCE
    build and the fast paths' versions otherwise. */
 
-static void nn__dense_forward_ref(nn_real *NN_RESTRICT z,
-                                    const nn_real *NN_RESTRICT x,
-                                    const nn_real *NN_RESTRICT W,
-                                    const nn_real *NN_RESTRICT b, size_t B,
-                                    size_t n_in, size_t n_out) {
+static void nn__dense_forward_ref(nn_real *z, const nn_real *x,
+                                  const nn_real *W, const nn_real *b,
+                                  size_t B, size_t n_in, size_t n_out) {
     for (size_t s = 0; s < B; s++) {
         const nn_real *xs = x + s * n_in;
         for (size_t o = 0; o < n_out; o++) {
@@ -1128,12 +1126,9 @@ static void nn__dense_forward_ref(nn_real *NN_RESTRICT z,
     }
 }
 
-static void nn__dense_backward_params_ref(nn_real *NN_RESTRICT dW,
-                                            nn_real *NN_RESTRICT db,
-                                            const nn_real *NN_RESTRICT dz,
-                                            const nn_real *NN_RESTRICT x,
-                                            size_t B, size_t n_in,
-                                            size_t n_out) {
+static void nn__dense_backward_params_ref(nn_real *dW, nn_real *db,
+                                          const nn_real *dz, const nn_real *x,
+                                          size_t B, size_t n_in, size_t n_out) {
     for (size_t s = 0; s < B; s++) {
         const nn_real *xs = x + s * n_in;
         for (size_t o = 0; o < n_out; o++) {
@@ -1145,11 +1140,9 @@ static void nn__dense_backward_params_ref(nn_real *NN_RESTRICT dW,
     }
 }
 
-static void nn__dense_backward_input_ref(nn_real *NN_RESTRICT dx,
-                                           const nn_real *NN_RESTRICT dz,
-                                           const nn_real *NN_RESTRICT W,
-                                           size_t B, size_t n_in,
-                                           size_t n_out) {
+static void nn__dense_backward_input_ref(nn_real *dx, const nn_real *dz,
+                                         const nn_real *W, size_t B,
+                                         size_t n_in, size_t n_out) {
     for (size_t s = 0; s < B; s++) {
         nn_real *dxs = dx + s * n_in;
         for (size_t i = 0; i < n_in; i++) dxs[i] = 0;
@@ -1164,7 +1157,7 @@ static void nn__dense_backward_input_ref(nn_real *NN_RESTRICT dx,
 /* ---- activations --------------------------------------------------------
    forward:  a = f(z), over B rows of n units.
    backward: turns da into dz = da * f'(z) in place, in the array d.  The
-   derivative is taken from whichever of z and a makes it cheapest and
+   derivative is taken from whichever of z and a makes it simplest and
    exact:
      linear      f' = 1
      sigmoid     f' = a (1 - a)             since  s' = s (1 - s)
@@ -1514,14 +1507,11 @@ NNDEF nn_net *nn_create(size_t n_layers, const size_t *sizes,
     net->class_weights = net->grads + n_params;
     net->in_shift = net->class_weights + sizes[n_layers];
     net->in_scale = net->in_shift + sizes[0];
-    for (size_t i = 0; i < sizes[0]; i++) {
-        net->in_shift[i] = 0;
-        net->in_scale[i] = 1;
-    }
     net->opt_kind = NN_OPT_COUNT; /* no state yet */
 
     memcpy(net->sizes, sizes, (n_layers + 1) * sizeof *sizes);
     memcpy(net->acts, acts, n_layers * sizeof *acts);
+    (void)nn_set_input_scaling(net, NULL, NULL); /* the identity */
     nn_rng_seed(&net->rng, seed);
     n_params = 0;
     widths = 0;
@@ -1671,13 +1661,10 @@ static size_t nn__predict_width(const nn_net *net) {
 }
 
 NNDEF size_t nn_predict_scratch_size(const nn_net *net, size_t B) {
-    size_t count;
+    size_t count; /* two arrays, z and a, taking turns */
     NN_ASSERT(net);
-    /* two arrays, z and a, taking turns */
-    if (!nn__mul(nn__predict_width(net), B, &count) ||
-        !nn__mul(count, 2, &count))
-        return 0;
-    return count;
+    return nn__mul(nn__predict_width(net), B, &count) &&
+                   nn__mul(count, 2, &count) ? count : 0;
 }
 
 /* nn_forward's two kernels per layer, with the activations alternating
@@ -2056,17 +2043,15 @@ static nn_result nn__opt_alloc(nn_net *net) {
 }
 
 /* Plain SGD's step for one weight w with gradient g: w - lr (g + lambda w),
-   written w - lr g without weight decay (the same number for any finite w,
-   in two operations fewer).  Every plain SGD step in nn.h is this formula,
-   so that nn_train's shortcut and nn_step give the same weights, bit for
-   bit. */
+   or w - lr g without weight decay (the same number for any finite w).
+   Every plain SGD step in nn.h is this formula, so that all of them give
+   the same weights, bit for bit. */
 static nn_real nn__sgd_w(nn_real w, nn_real g, nn_real lr, nn_real lambda) {
     return lambda == 0 ? w - lr * g : w - lr * (g + lambda * w);
 }
 
 /* Plain SGD over all P parameters */
-static void nn__sgd_apply_ref(nn_real *NN_RESTRICT w,
-                              const nn_real *NN_RESTRICT g, nn_real lr,
+static void nn__sgd_apply_ref(nn_real *w, const nn_real *g, nn_real lr,
                               nn_real lambda, size_t P) {
     for (size_t i = 0; i < P; i++) w[i] = nn__sgd_w(w[i], g[i], lr, lambda);
 }
@@ -2707,6 +2692,16 @@ static void nn__share(size_t n, size_t *lo, size_t *hi) {
    adds the 16 pairwise. */
 #define NN__LANES 16
 #define NN__PAR_PARAMS 65536 /* reals before a loop over them uses threads */
+
+/* nn__share of n reals in whole runs of NN__LANES (the last one may be
+   shorter): the calling thread's reals lo .. hi-1.  nn_step, nn_zero_grad
+   and the finiteness scans cut the parameters this way, so that a thread
+   keeps its part of W and dW. */
+static void nn__share_reals(size_t n, size_t *lo, size_t *hi) {
+    nn__share((n + NN__LANES - 1) / NN__LANES, lo, hi);
+    *lo *= NN__LANES;
+    *hi = NN__MIN(n, *hi * NN__LANES);
+}
 static void nn__lanes4(nn_real *NN_RESTRICT p, const nn_real *NN_RESTRICT x,
                        const nn_real *NN_RESTRICT w) {
     for (size_t v = 0; v < 4; v++) p[v] += x[v] * w[v];
@@ -2755,9 +2750,7 @@ static int nn__all_finite(const nn_real *v, size_t count) {
 #endif
     {
         size_t lo, hi;
-        nn__share((count + NN__LANES - 1) / NN__LANES, &lo, &hi);
-        lo *= NN__LANES;
-        hi = hi * NN__LANES < count ? hi * NN__LANES : count;
+        nn__share_reals(count, &lo, &hi);
         if (lo < hi && !nn__finite_run(v + lo, hi - lo)) bad++;
     }
     return !bad;
@@ -3071,8 +3064,8 @@ static void nn__dense_backward_input(nn_real *NN_RESTRICT dx,
     nn__gemm(dx, n_in, dz, n_out, 1, W, n_in, 1, B, n_in, n_out, 0, NULL);
 }
 
-/* nn__sgd_run over all P parameters, split across threads like the rows
-   of the parameters in nn__gemm */
+/* nn__sgd_run over all P parameters, split across threads
+   (nn__share_reals) */
 static void nn__sgd_apply(nn_real *NN_RESTRICT w,
                           const nn_real *NN_RESTRICT g, nn_real lr,
                           nn_real lambda, size_t P) {
@@ -3081,24 +3074,19 @@ static void nn__sgd_apply(nn_real *NN_RESTRICT w,
 #endif
     {
         size_t lo, hi;
-        nn__share((P + NN__LANES - 1) / NN__LANES, &lo, &hi);
-        lo *= NN__LANES;
-        hi = NN__MIN(P, hi * NN__LANES);
+        nn__share_reals(P, &lo, &hi);
         if (lo < hi) nn__sgd_run(w + lo, g + lo, lr, lambda, hi - lo);
     }
 }
 
-/* nn_zero_grad's memset, each thread the part of dW that nn_step and
-   nn__gemm give it, so that each core keeps its part in its own cache */
+/* nn_zero_grad's memset, each thread its part of dW (nn__share_reals) */
 static void nn__zero_reals(nn_real *v, size_t n) {
 #ifdef _OPENMP
 #pragma omp parallel if (n >= NN__PAR_PARAMS)
 #endif
     {
         size_t lo, hi;
-        nn__share((n + NN__LANES - 1) / NN__LANES, &lo, &hi);
-        lo *= NN__LANES;
-        hi = NN__MIN(n, hi * NN__LANES);
+        nn__share_reals(n, &lo, &hi);
         if (lo < hi) nn__zero_reals_ref(v + lo, hi - lo);
     }
 }
