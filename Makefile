@@ -97,10 +97,15 @@ $(BUILD)/examples/%: examples/%.c examples/png.h examples/idx.h nn.h $(STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(WARN_C) $(CFLAGS) -o $@ $< $(LDLIBS)
 
+# The test programs that compile the implementation themselves take it
+# with NN_STATIC, so that the compiler drops every function a test never
+# calls (most of nn.h, for most tests) instead of compiling it again for
+# each: the suite builds in less than half the time.  The library's
+# external linkage is what dropin, static and tests/link.sh test.
 define CONFIG_RULES
 $(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h tests/counting_alloc.h nn.h $(STAMP)
 	@mkdir -p $$(@D)
-	$$(COMPILE_$(1)) -o $$@ $$< $$(LDLIBS)
+	$$(COMPILE_$(1)) -DNN_STATIC -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/nn.o: tests/dropin_impl.c nn.h $(STAMP)
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -c -o $$@ tests/dropin_impl.c
@@ -110,16 +115,16 @@ $(BUILD)/$(1)/dropin: tests/dropin_main.c $(BUILD)/$(1)/nn.o tests/harness.h $(S
 	$$(COMPILE_$(1)) -o $$@ tests/dropin_main.c -x none $(BUILD)/$(1)/nn.o $$(LDLIBS)
 $(BUILD)/$(1)/test_omp: tests/test_omp.c tests/harness.h nn.h $(STAMP)
 	@mkdir -p $$(@D)
-	$$(COMPILE_$(1)) -fopenmp -o $$@ $$< $$(LDLIBS)
+	$$(COMPILE_$(1)) -DNN_STATIC -fopenmp -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/nostdio: tests/nostdio.c nn.h $(STAMP)
 	@mkdir -p $$(@D)
-	$$(COMPILE_$(1)) -o $$@ $$< $$(LDLIBS)
+	$$(COMPILE_$(1)) -DNN_STATIC -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/export/exported.h: tests/test_export.c tests/harness.h nn.h $(STAMP)
 	@mkdir -p $$(@D)
-	$$(COMPILE_$(1)) -DTEST_EXPORT_GEN -o $$(@D)/gen $$< $$(LDLIBS)
+	$$(COMPILE_$(1)) -DNN_STATIC -DTEST_EXPORT_GEN -o $$(@D)/gen $$< $$(LDLIBS)
 	$$(NN_RUN) $$(@D)/gen $$(@D)
 $(BUILD)/$(1)/test_export: tests/test_export.c $(BUILD)/$(1)/export/exported.h $(STAMP)
-	$$(COMPILE_$(1)) -I$(BUILD)/$(1)/export -o $$@ $$< $$(LDLIBS)
+	$$(COMPILE_$(1)) -DNN_STATIC -I$(BUILD)/$(1)/export -o $$@ $$< $$(LDLIBS)
 $(BUILD)/$(1)/static: tests/static_a.c tests/static_b.c tests/harness.h nn.h $(STAMP)
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ tests/static_a.c tests/static_b.c $$(LDLIBS)

@@ -15,6 +15,14 @@ WARN="-std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion 
 
 verbose=1
 
+# The lines build the configs their titles name: C and C++, float and
+# double.  The NDEBUG and NN_REFERENCE configs are build options that the
+# README's make test (the first line) runs on gcc, and the clang -O2 line
+# again (clang warns where gcc does not, and NDEBUG leaves variables that
+# only an assert uses); the other lines do not repeat them.  No -g: nobody
+# debugs a line's programs, and it costs build time.
+BASE="c-float c-double cxx-float cxx-double"
+
 # the whole suite (make test) in a build directory of its own
 suite() { # suite NAME MAKE-ARGUMENTS...
     name=$1
@@ -34,6 +42,7 @@ done
 s390x_start=$(date +%s)
 (
     suite s390x CC="$S390_CC -static" CXX="$S390_CXX -static" NN_RUN=qemu-s390x \
+        CFLAGS=-O2 CXXFLAGS=-O2 CONFIGS="$BASE" \
         >"$tmp/s390x.log" 2>&1
     echo $? >"$tmp/s390x.rc"
 ) &
@@ -57,27 +66,31 @@ for cc in gcc clang; do
                 readme_suite
             continue
         fi
-        check "$cc/$cxx $opt: C99 and C++11, float and double, the suite passes" \
-            suite "$cc$opt" CC=$cc CXX=$cxx CFLAGS="$opt -g" CXXFLAGS="$opt -g"
+        configs=$BASE extra=
+        if [ $cc$opt = clang-O2 ]; then
+            configs="$BASE c-ndebug c-ref" extra=", NDEBUG and NN_REFERENCE"
+        fi
+        check "$cc/$cxx $opt: C99 and C++11, float and double$extra, the suite passes" \
+            suite "$cc$opt" CC=$cc CXX=$cxx CFLAGS="$opt" CXXFLAGS="$opt" CONFIGS="$configs"
     done
     check "$cxx -std=c++17: the suite passes, float and double" \
-        suite "$cxx-17" CXX=$cxx CXXSTD=c++17 CONFIGS="cxx-float cxx-double"
+        suite "$cxx-17" CXX=$cxx CXXSTD=c++17 CFLAGS=-O2 CXXFLAGS=-O2 CONFIGS="cxx-float cxx-double"
 done
 
 # The register tile takes its shape from the vector registers (nn.h,
 # NN__MR): 4 x 8 floats with SSE2, as in every build above; 4 x 16 with
 # AVX2; 8 x 32 with AVX-512, which only -march=native on such a CPU builds.
 check "gcc -O2 -mavx2 (4 x 16 tile): the C suite passes, float and double" \
-    suite avx2 CFLAGS="-O2 -g -mavx2" CONFIGS="c-float c-double"
+    suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double"
 native=$(gcc -march=native -dM -E -x c /dev/null | grep -q __AVX512F__ &&
     echo "AVX-512, 8 x 32 tile" || echo "no AVX-512 on this CPU")
 check "gcc -O2 -march=native ($native): the C suite passes, float and double" \
-    suite native CFLAGS="-O2 -g -march=native" CONFIGS="c-float c-double"
+    suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double"
 
 check "tcc: the C suite passes, float and double" \
-    suite tcc CC=tcc CONFIGS="c-float c-double"
+    suite tcc CC=tcc CFLAGS=-O2 CONFIGS="c-float c-double"
 check "musl (musl-gcc -static): the C suite passes, float and double" \
-    suite musl CC="musl-gcc -static" CONFIGS="c-float c-double"
+    suite musl CC="musl-gcc -static" CFLAGS=-O2 CONFIGS="c-float c-double"
 
 # 32-bit x86 with SSE2 arithmetic (an x87-only build evaluates float and
 # double in 80 bits, which the bit-for-bit tests do not allow).  Run
@@ -86,11 +99,11 @@ m32="-m32 -msse2 -mfpmath=sse"
 printf 'int main(void) { return 0; }\n' >"$tmp/m32.c"
 run32=qemu-i386
 gcc -m32 -o "$tmp/m32" "$tmp/m32.c" 2>/dev/null && "$tmp/m32" 2>/dev/null && run32=
-check "32-bit x86 (gcc $m32${run32:+, run by $run32}): the suite passes, C and C++" \
-    suite m32 CC="gcc $m32" CXX="g++ $m32" NN_RUN="$run32"
+check "32-bit x86 (gcc $m32${run32:+, run by $run32}): the suite passes, C and C++, float and double" \
+    suite m32 CC="gcc $m32" CXX="g++ $m32" CFLAGS=-O2 CXXFLAGS=-O2 NN_RUN="$run32" CONFIGS="$BASE"
 
 # big-endian: s390x through a cross compiler and qemu's user mode
-check "s390x, big-endian ($S390_CC -static under qemu-s390x): the suite passes" \
+check "s390x, big-endian ($S390_CC -static under qemu-s390x): the suite passes, C and C++, float and double" \
     s390x_result
 mkdir -p "$out/endian"
 endian() {
