@@ -62,6 +62,14 @@
                    products, nn_step and nn_zero_grad use OpenMP threads;
                    the results are the same, bit for bit, for any number
                    of threads.  Without it nn.h uses no threads at all.
+                   OpenMP's default wait policy keeps a thread that has
+                   done its share spinning until the next parallel
+                   region: on a machine whose other cores are busy (a
+                   shared server, a second program) the spinning threads
+                   take time from the ones still working, and training
+                   can take several times longer than on one thread.
+                   There, set OMP_WAIT_POLICY=passive (waiting threads
+                   sleep) or OMP_NUM_THREADS=1.
 
    NOTATION (used in every comment below)
       B         batch size: number of samples, one per row

@@ -14,7 +14,7 @@
    fashion-mnist-data`), else "-" (random data of the same shape):
      P1 <seconds> s/epoch <samples/s> samples/s acc <accuracy or ->
    Then each kernel at P2's shapes: its GFLOP/s, and how many times faster
-   it is than the naive kernel doing the same work in the same run (the
+   it is than the reference kernel doing the same work in the same run (the
    ratio is what to compare between machines; this one may be busy).
 
    Usage: bench [DIR]        (make bench builds and runs it)
@@ -158,7 +158,7 @@ typedef void (*par_fn)(nn_real *, nn_real *, const nn_real *, const nn_real *, s
                        size_t);
 typedef void (*inp_fn)(nn_real *, const nn_real *, const nn_real *, size_t, size_t, size_t);
 
-/* seconds per call of kernel k (0 forward, 1 dW and db, 2 dx), fast or naive,
+/* seconds per call of kernel k (0 forward, 1 dW and db, 2 dx), fast or reference,
    the median of RUNS timings of enough calls to take about 0.1 s */
 static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, nn_real *buf) {
     static const fwd_fn fwd[2] = {nn__dense_forward_ref, nn__dense_forward};
@@ -200,15 +200,15 @@ static void kernels(void) {
     if (!buf) return;
     nn_rng_seed(&rng, 3);
     for (size_t k = 0; k < 400000; k++) buf[k] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
-    printf("\nkernel                  B   n_in n_out   GFLOP/s   x naive\n");
+    printf("\nkernel                  B   n_in n_out   GFLOP/s     x ref\n");
     for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++)
         for (int k = 0; k < 3; k++) {
             const size_t B = shapes[sh][0], n_in = shapes[sh][1], n_out = shapes[sh][2];
             const double flop = 2.0 * (double)(B * n_in * n_out);
-            const double naive = time_kernel(k, 0, B, n_in, n_out, buf);
+            const double ref = time_kernel(k, 0, B, n_in, n_out, buf);
             const double fast = time_kernel(k, 1, B, n_in, n_out, buf);
             printf("%-22s %3zu %6zu %5zu %9.1f %9.1f\n", what[k], B, n_in, n_out,
-                   flop / fast * 1e-9, naive / fast);
+                   flop / fast * 1e-9, ref / fast);
         }
     free(buf);
 }

@@ -1,6 +1,6 @@
 /* The dense-layer kernels against plain triple loops written from the
-   formulas, and the fast kernels against the naive ones nn.h keeps as the
-   reference, on shapes that are not multiples of any tile (batch 1 to 65,
+   formulas, and the fast kernels against nn.h's reference ones
+   (nn__dense_*_ref), on shapes that are not multiples of any tile (batch 1 to 65,
    widths 1 to 784).  The forward and dx kernels must overwrite their
    output; dW and db must accumulate. */
 #define NN_IMPLEMENTATION
@@ -74,7 +74,7 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
                 ref += (double)dz[s * n_out + o] * (double)W[o * n_in + i];
             if (fabs((double)dx[s * n_in + i] - ref) > tol_for(n_out)) ok_dx = 0;
         }
-    /* fast against naive: the same sums, so within a few roundings */
+    /* fast against reference: the same sums, so within a few roundings */
     for (size_t k = 0; k < B * n_out; k++)
         if (fabs((double)z[k] - (double)z_n[k]) > tol_for(n_in)) same = 0;
     for (size_t k = 0; k < B * n_in; k++)
@@ -85,7 +85,7 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
         if (fabs((double)db[k] - (double)db_n[k]) > tol_for(B)) same = 0;
     if (!(ok_z && ok_dx && ok_dW && ok_db && same))
         printf("shape B=%zu n_in=%zu n_out=%zu: z %d dx %d dW %d db %d, "
-               "fast = naive %d\n", B, n_in, n_out, ok_z, ok_dx, ok_dW, ok_db,
+               "fast = reference %d\n", B, n_in, n_out, ok_z, ok_dx, ok_dW, ok_db,
                same);
     CHECK(ok_z);
     CHECK(ok_dx);
