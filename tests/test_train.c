@@ -63,6 +63,12 @@ static void train_by_hand(nn_net *net, const nn_train_config *cfg, const nn_real
     }
 }
 
+static int all_finite(const nn_real *v, size_t n) {
+    for (size_t k = 0; k < n; k++)
+        if (!(v[k] - v[k] == 0)) return 0;
+    return 1;
+}
+
 static void check_equals_hand_loop(void) {
     nn_train_config cfg = nn_train_defaults(NN_LOSS_CROSS_ENTROPY);
     nn_net *a = make_net(3), *b = make_net(3);
@@ -201,13 +207,49 @@ static void check_fused_fallback(void) {
     nn_forward(b, x, 1);
     nn_zero_grad(b);
     CHECK(nn_backward(b, NN_LOSS_MSE, y, NULL) == NN_OK);
-    CHECK(nn__all_finite(nn_grads(b), 4));
+    CHECK(all_finite(nn_grads(b), 4));
     CHECK(-(double)nn_grads(b)[0] > (TH_DOUBLE ? 1.7e308 : 3.4e38) / 4);
     CHECK(nn_step(b, &cfg.opt) == NN_OK);
     CHECK(nn_params(a)[0] != (nn_real)(3 / x0)); /* the step was taken */
     CHECK(same_params(a, b));
     nn_destroy(a);
     nn_destroy(b);
+}
+
+/* An on_epoch callback that sets the weights: plain SGD's shortcut must
+   not go on bounding the weights by their size before the callback.  A
+   1-1 linear net, x = 1, y = Y, learning rate R: epoch 1 steps w and b
+   from 0 to R 2Y, well inside the range; then the callback sets w = BIG
+   and b = -BIG, so that a = 0 again and epoch 2's loss and gradient are
+   what they were, but its step w + 2RY overflows.  It must be refused,
+   with no weight made infinite. */
+static int huge_weights(const nn_train_info *info, void *user) {
+    nn_real *w = nn_params((nn_net *)user);
+    if (info->epoch == 1) {
+        w[0] = TH_DOUBLE ? (nn_real)1.65e308 : (nn_real)3.3e38;
+        w[1] = -w[0];
+    }
+    return 0;
+}
+
+static void check_fused_after_callback(void) {
+    const size_t sizes[] = {1, 1};
+    const nn_act acts[] = {NN_ACT_LINEAR};
+    nn_real x[1] = {1}, y[1] = {TH_DOUBLE ? (nn_real)4e153 : (nn_real)4e18};
+    nn_train_config cfg = nn_train_defaults(NN_LOSS_MSE);
+    nn_net *net = nn_create(1, sizes, acts, 1, NULL);
+    nn_params(net)[0] = 0;
+    nn_params(net)[1] = 0;
+    cfg.opt = nn_opt_sgd(TH_DOUBLE ? 2e153 : 2e18);
+    cfg.batch_size = 1;
+    cfg.epochs = 2;
+    cfg.shuffle = 0;
+    cfg.on_epoch = huge_weights;
+    cfg.user = net;
+    CHECK(nn_train(net, &cfg, x, y, 1, NULL) == NN_ERR_NONFINITE);
+    CHECK(all_finite(nn_params(net), 2));
+    CHECK(nn_params(net)[0] == (TH_DOUBLE ? (nn_real)1.65e308 : (nn_real)3.3e38));
+    nn_destroy(net);
 }
 
 /* Same seed, same run; another order gives other weights even from the
@@ -426,7 +468,7 @@ static void check_nonfinite(void) {
     CHECK(nn_train(net, &cfg, x, y, 6, NULL) == NN_ERR_NONFINITE);
     CHECK(r.batches == 3);
     CHECK(memcmp(nn_params(net), r.last_batch_params, 2 * sizeof(nn_real)) == 0);
-    CHECK(nn__all_finite(nn_params(net), 2));
+    CHECK(all_finite(nn_params(net), 2));
     /* and when the loss overflows (a weight made huge by hand): in double
        a = 2e200 still has a finite gradient, only the loss is infinite;
        in float a itself overflows */
@@ -566,6 +608,7 @@ int main(void) {
     check_fused_ahead();
     check_fused_gemm();
     check_fused_fallback();
+    check_fused_after_callback();
     check_order();
     check_schedules();
     check_early_stopping();
