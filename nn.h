@@ -2643,9 +2643,9 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
 /* ---- fast paths ---------------------------------------------------------
    Everything in this section makes a textbook function above faster and
    changes none of its results beyond what is stated here; the
-   NN_REFERENCE build leaves the whole section out.  Each function defined
-   here has the name the textbook code calls (declared at the end of
-   "integration"), and takes the reference function's place.
+   NN_REFERENCE build leaves the whole section out.  The functions the
+   textbook code calls have its names (declared at the end of
+   "integration") and take the reference functions' places.
    - Vector lanes: loops over n reals go in runs of NN__LANES with a
      fixed-length inner loop, which compilers vectorize at -O2 without
      -ffast-math.
