@@ -146,10 +146,12 @@ static int overfitting(void) {
         if (k == 1) cfg.opt = nn_opt_adamw(0.01, 2);
         cfg.epochs = 3000;
         cfg.batch_size = N;
-        cfg.val_x = vx;
-        cfg.val_y = vy;
-        cfg.val_n = N_VAL;
-        if (k == 2) cfg.patience = 200;
+        if (k == 2) { /* only early stopping needs the loss of every epoch */
+            cfg.val_x = vx;
+            cfg.val_y = vy;
+            cfg.val_n = N_VAL;
+            cfg.patience = 200;
+        }
         if (nn_train(net, &cfg, x, y, N, NULL) != NN_OK ||
             nn_evaluate(net, NN_LOSS_MSE, x, y, N, &train, NULL) != NN_OK ||
             nn_evaluate(net, NN_LOSS_MSE, vx, vy, N_VAL, &val, NULL) != NN_OK) {

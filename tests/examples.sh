@@ -68,11 +68,11 @@ $NN_RUN "$build/examples/fashion_mnist" "$tmp/bad" >"$tmp/fm.out" 2>&1
 check "fashion_mnist rejects a file of another kind" test $? -eq 1
 check "fashion_mnist names the bad file" grep -q "is not the IDX file expected" "$tmp/fm.out"
 
-# faq: each of its four answers holds.  Its experiments train for minutes
-# natively and far longer emulated; they test learning, not the target,
-# so emulated lines (NN_RUN set) leave them to the native ones.
+# faq: each of its four answers holds.  Its experiments train for a
+# second natively and minutes emulated; they test learning, not the
+# target, so emulated lines (NN_RUN set) leave them to the native ones.
 if [ -n "${NN_RUN:-}" ]; then
-    echo "faq: left to the native lines (under $NN_RUN it takes a quarter of an hour)"
+    echo "faq: left to the native lines (it trains for minutes under $NN_RUN)"
 else
     $NN_RUN "$build/examples/faq" >"$tmp/faq.out" 2>&1
     check "faq exits 0" test $? -eq 0
