@@ -1,7 +1,8 @@
-# Sourced by the shell tests: a scratch directory $tmp, check() to count a
-# result, report() for the closing "N passed, N failed" line.  With
-# verbose=1, check() also prints a line for each check that passes; every
-# line it prints ends with the check's time in seconds.
+# Sourced by the shell tests: a scratch directory $tmp, check() to run a
+# command and count its result, counted() to count the result of one that
+# ran elsewhere, report() for the closing "N passed, N failed" line.  With
+# verbose=1, a check that passes prints a line too; every line printed ends
+# with the check's time in seconds.
 passed=0
 failed=0
 tmp=$(mktemp -d)
@@ -11,13 +12,18 @@ check() { # check DESCRIPTION COMMAND...: passes when COMMAND exits 0
     what=$1
     shift
     start=$(date +%s)
-    if "$@" >"$tmp/out" 2>&1; then
+    "$@" >"$tmp/out" 2>&1
+    counted "$what" $? $(($(date +%s) - start)) "$tmp/out"
+}
+
+counted() { # counted DESCRIPTION STATUS SECONDS LOG: count a result
+    if [ "$2" -eq 0 ]; then
         passed=$((passed + 1))
-        [ -n "${verbose:-}" ] && echo "ok      $what ($(($(date +%s) - start)) s)"
+        [ -n "${verbose:-}" ] && echo "ok      $1 ($3 s)"
     else
         failed=$((failed + 1))
-        echo "FAILED  $what ($(($(date +%s) - start)) s)"
-        tail -n 40 "$tmp/out" | sed 's/^/        /'
+        echo "FAILED  $1 ($3 s)"
+        tail -n 40 "$4" | sed 's/^/        /'
     fi
     return 0
 }

@@ -15,12 +15,15 @@ WARN="-std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion 
 
 verbose=1
 
-# The lines build the configs their titles name: C and C++, float and
-# double.  The NDEBUG and NN_REFERENCE configs are build options that the
-# README's make test (the first line) runs on gcc, and the clang -O2 line
-# again (clang warns where gcc does not, and NDEBUG leaves variables that
-# only an assert uses); the other lines do not repeat them.  No -g: nobody
-# debugs a line's programs, and it costs build time.
+# The suite lines build the configs their titles name: C and C++, float
+# and double.  The NDEBUG and NN_REFERENCE configs are build options that
+# the README's make test (the first line) runs on gcc, and the clang -O2
+# line again (clang warns where gcc does not, and NDEBUG leaves variables
+# that only an assert uses); the other lines do not repeat them.  The
+# C++17 lines build and run the test programs alone (make test EXAMPLES=):
+# the examples and the checks of README.md and linkage are C, built by the
+# same C compiler on the lines before them.  No -g: nobody debugs a line's
+# programs, and it costs build time.
 BASE="c-float c-double cxx-float cxx-double"
 
 # the whole suite (make test) in a build directory of its own
@@ -36,61 +39,57 @@ for tool in gcc clang tcc musl-gcc "$S390_CC" qemu-s390x qemu-i386 pkg-config; d
     printf '  %-24s %s\n' "$tool" "$($tool --version 2>&1 | head -n 1 || echo missing)"
 done
 
-# s390x under qemu is the longest line by far (the whole suite emulated);
-# it runs beside the others, on the second core, and is reported in its
-# place below
-s390x_start=$(date +%s)
-(
-    suite s390x CC="$S390_CC -static" CXX="$S390_CXX -static" NN_RUN=qemu-s390x \
-        CFLAGS=-O2 CXXFLAGS=-O2 CONFIGS="$BASE" \
-        >"$tmp/s390x.log" 2>&1
-    echo $? >"$tmp/s390x.rc"
-) &
-s390x_pid=$!
-s390x_result() {
-    wait "$s390x_pid"
-    cat "$tmp/s390x.log"
-    echo "(in the background: $(($(date +%s) - s390x_start)) s)"
-    return "$(cat "$tmp/s390x.rc")"
+# The suite lines run on two queues side by side, one per core, each
+# line's output kept in a file; they are counted in the order below once
+# both queues are done.  Each queue holds about half the work: s390x (the
+# whole suite emulated) and 32-bit x86 are the longest lines.
+record() { # record KEY DESCRIPTION COMMAND...: run COMMAND, keep its result
+    key=$1 what=$2
+    shift 2
+    start=$(date +%s)
+    "$@" >"$tmp/$key.log" 2>&1
+    echo "$? $(($(date +%s) - start)) $what" >"$tmp/$key.result"
+}
+counted_in_order() { # counted_in_order KEY...: count what record kept
+    for key; do
+        if [ -f "$tmp/$key.result" ]; then
+            read -r status seconds what <"$tmp/$key.result"
+            counted "$what" "$status" "$seconds" "$tmp/$key.log"
+        else
+            counted "the line $key did not run" 1 0 /dev/null
+        fi
+    done
 }
 
 # the README's own command, in its own build directory: after .ci/run's
 # make test, nothing is left to build there (the Makefile rebuilds a
 # directory whose compilers or flags changed), and the suite runs again
 readme_suite() { make -j2 test; }
-for cc in gcc clang; do
-    cxx=$([ $cc = gcc ] && echo g++ || echo clang++)
+cc_lines() { # cc_lines CC CXX: -O2 and -O0, then C++17
+    cxx=$2
     for opt in -O2 -O0; do
-        if [ $cc$opt = gcc-O2 ]; then
-            check "make test as the README has it ($(cc --version | head -n 1 | cut -d' ' -f1)/g++ -O2, in build/): C99 and C++11, float and double, the suite passes" \
+        if [ "$1$opt" = gcc-O2 ]; then
+            record gcc-O2 "make test as the README has it ($(cc --version | head -n 1 | cut -d' ' -f1)/g++ -O2, in build/): C99 and C++11, float and double, the suite passes" \
                 readme_suite
             continue
         fi
         configs=$BASE extra=
-        if [ $cc$opt = clang-O2 ]; then
+        if [ "$1$opt" = clang-O2 ]; then
             configs="$BASE c-ndebug c-ref" extra=", NDEBUG and NN_REFERENCE"
         fi
-        check "$cc/$cxx $opt: C99 and C++11, float and double$extra, the suite passes" \
-            suite "$cc$opt" CC=$cc CXX=$cxx CFLAGS="$opt" CXXFLAGS="$opt" CONFIGS="$configs"
+        record "$1$opt" "$1/$cxx $opt: C99 and C++11, float and double$extra, the suite passes" \
+            suite "$1$opt" CC="$1" CXX="$cxx" CFLAGS="$opt" CXXFLAGS="$opt" CONFIGS="$configs"
     done
-    check "$cxx -std=c++17: the suite passes, float and double" \
-        suite "$cxx-17" CXX=$cxx CXXSTD=c++17 CFLAGS=-O2 CXXFLAGS=-O2 CONFIGS="cxx-float cxx-double"
-done
+    record "$cxx-17" "$cxx -std=c++17: the test programs pass, float and double" \
+        suite "$cxx-17" CC="$1" CXX="$cxx" CXXSTD=c++17 CFLAGS=-O2 CXXFLAGS=-O2 \
+        CONFIGS="cxx-float cxx-double" EXAMPLES=
+}
 
 # The register tile takes its shape from the vector registers (nn.h,
 # NN__MR): 4 x 8 floats with SSE2, as in every build above; 4 x 16 with
 # AVX2; 8 x 32 with AVX-512, which only -march=native on such a CPU builds.
-check "gcc -O2 -mavx2 (4 x 16 tile): the C suite passes, float and double" \
-    suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double"
 native=$(gcc -march=native -dM -E -x c /dev/null | grep -q __AVX512F__ &&
     echo "AVX-512, 8 x 32 tile" || echo "no AVX-512 on this CPU")
-check "gcc -O2 -march=native ($native): the C suite passes, float and double" \
-    suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double"
-
-check "tcc: the C suite passes, float and double" \
-    suite tcc CC=tcc CFLAGS=-O2 CONFIGS="c-float c-double"
-check "musl (musl-gcc -static): the C suite passes, float and double" \
-    suite musl CC="musl-gcc -static" CFLAGS=-O2 CONFIGS="c-float c-double"
 
 # 32-bit x86 with SSE2 arithmetic (an x87-only build evaluates float and
 # double in 80 bits, which the bit-for-bit tests do not allow).  Run
@@ -99,12 +98,33 @@ m32="-m32 -msse2 -mfpmath=sse"
 printf 'int main(void) { return 0; }\n' >"$tmp/m32.c"
 run32=qemu-i386
 gcc -m32 -o "$tmp/m32" "$tmp/m32.c" 2>/dev/null && "$tmp/m32" 2>/dev/null && run32=
-check "32-bit x86 (gcc $m32${run32:+, run by $run32}): the suite passes, C and C++, float and double" \
-    suite m32 CC="gcc $m32" CXX="g++ $m32" CFLAGS=-O2 CXXFLAGS=-O2 NN_RUN="$run32" CONFIGS="$BASE"
+
+queue1() {
+    record s390x "s390x, big-endian ($S390_CC -static under qemu-s390x): the suite passes, C and C++, float and double" \
+        suite s390x CC="$S390_CC -static" CXX="$S390_CXX -static" NN_RUN=qemu-s390x \
+        CFLAGS=-O2 CXXFLAGS=-O2 CONFIGS="$BASE"
+    record m32 "32-bit x86 (gcc $m32${run32:+, run by $run32}): the suite passes, C and C++, float and double" \
+        suite m32 CC="gcc $m32" CXX="g++ $m32" CFLAGS=-O2 CXXFLAGS=-O2 NN_RUN="$run32" CONFIGS="$BASE"
+    record tcc "tcc: the C suite passes, float and double" \
+        suite tcc CC=tcc CFLAGS=-O2 CONFIGS="c-float c-double"
+    record musl "musl (musl-gcc -static): the C suite passes, float and double" \
+        suite musl CC="musl-gcc -static" CFLAGS=-O2 CONFIGS="c-float c-double"
+}
+queue2() {
+    cc_lines gcc g++
+    cc_lines clang clang++
+    record avx2 "gcc -O2 -mavx2 (4 x 16 tile): the C suite passes, float and double" \
+        suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double"
+    record native "gcc -O2 -march=native ($native): the C suite passes, float and double" \
+        suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double"
+}
+queue1 &
+queue1_pid=$!
+queue2
+wait "$queue1_pid"
+counted_in_order gcc-O2 gcc-O0 g++-17 clang-O2 clang-O0 clang++-17 avx2 native tcc musl m32 s390x
 
 # big-endian: s390x through a cross compiler and qemu's user mode
-check "s390x, big-endian ($S390_CC -static under qemu-s390x): the suite passes, C and C++, float and double" \
-    s390x_result
 mkdir -p "$out/endian"
 endian() {
     gcc $WARN -O2 -o "$out/endian/x86_64" tests/endian.c -lm &&
