@@ -16,6 +16,9 @@
    Then each kernel at P2's shapes: its GFLOP/s, and how many times faster
    it is than the reference kernel doing the same work in the same run (the
    ratio is what to compare between machines; this one may be busy).
+   Last, the latency of nn_predict on one sample: a tiny 10-32-32-1 net,
+   with tanh and with linear hidden layers (the difference is the time of
+   tanh), and P2's 784-128-10.
 
    Usage: bench [DIR]        (make bench builds and runs it)
    Not a test: it asserts nothing about time. */
@@ -213,6 +216,57 @@ static void kernels(void) {
     free(buf);
 }
 
+/* ---- latency ------------------------------------------------------------- */
+
+/* nanoseconds per nn_predict of one sample through a net of L layers, the
+   median of RUNS timings of enough calls to take about 0.1 s: what a game,
+   a controller or a plug-in calls once per frame or per sample */
+static double predict_ns(size_t L, const size_t *sizes, const nn_act *acts) {
+    nn_net *net = nn_create(L, sizes, acts, 5, NULL);
+    nn_real x[PIXELS], out[CLASSES], x0, *scratch;
+    double secs[RUNS];
+    size_t calls = 1;
+    nn_rng rng;
+    if (!net) return -1;
+    scratch = (nn_real *)malloc(sizeof(nn_real) * nn_predict_scratch_size(net, 1));
+    if (!scratch) {
+        nn_destroy(net);
+        return -1;
+    }
+    nn_rng_seed(&rng, 9);
+    for (size_t i = 0; i < sizes[0]; i++) x[i] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
+    x0 = x[0];
+    for (;;) {
+        double t0 = now();
+        for (size_t c = 0; c < calls; c++) nn_predict(net, x, 1, scratch, out);
+        if (now() - t0 > 0.02) break;
+        calls *= 2;
+    }
+    calls *= 5;
+    for (int r = 0; r < RUNS; r++) {
+        double t0 = now();
+        for (size_t c = 0; c < calls; c++) {
+            x[0] = x0 + out[0] * 0; /* each call waits for the last: latency */
+            nn_predict(net, x, 1, scratch, out);
+        }
+        secs[r] = (now() - t0) / (double)calls;
+    }
+    free(scratch);
+    nn_destroy(net);
+    return median(secs, RUNS) * 1e9;
+}
+
+static void latency(void) {
+    static const size_t tiny[] = {10, 32, 32, 1}, p2[] = {PIXELS, HIDDEN, CLASSES};
+    static const nn_act tiny_acts[] = {NN_ACT_TANH, NN_ACT_TANH, NN_ACT_LINEAR},
+                        linear_acts[] = {NN_ACT_LINEAR, NN_ACT_LINEAR, NN_ACT_LINEAR},
+                        p2_acts[] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+    printf("\nnn_predict of one sample      ns\n");
+    printf("%-26s %7.0f\n", "10-32-32-1 tanh tanh", predict_ns(3, tiny, tiny_acts));
+    printf("%-26s %7.0f\n", "10-32-32-1 linear", predict_ns(3, tiny, linear_acts));
+    printf("%-26s %7.0f\n", "784-128-10 relu softmax", predict_ns(2, p2, p2_acts));
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/fashion-mnist";
     static const task tasks[] = {
@@ -239,7 +293,10 @@ int main(int argc, char **argv) {
            sizeof(nn_real) == 8 ? ", NN_REAL=double" : "");
     for (size_t t = 0; ok && t < sizeof tasks / sizeof *tasks; t++)
         if (tasks[t].threads == threads) ok = run(&tasks[t], x, y, tx, ty, real);
-    if (ok && threads == 1) kernels();
+    if (ok && threads == 1) {
+        kernels();
+        latency();
+    }
     free(x);
     free(y);
     free(tx);
