@@ -1,6 +1,7 @@
 # nn.h: build the tests and examples.  See README.md.
 #   make            build the examples and every test program
-#   make test       run the suite: C and C++, float and double, and -DNDEBUG
+#   make test       the suite: C and C++, float and double, -DNDEBUG, -DNN_REFERENCE
+#                   (EXAMPLES= leaves out the examples: the test programs alone)
 #   make examples   build the examples into build/examples/
 #   make sanitize   the suite under ASan (with leak checks) and UBSan
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
@@ -146,14 +147,19 @@ EXAMPLE_RUNS = $(if $(EXAMPLES),$(foreach b,$(addprefix $(BUILD)/examples/,$(PLA
 test: $(TEST_BINS) $(EXAMPLE_BINS)
 	@sh tests/run.sh $(foreach b,$(TEST_BINS),"$(NN_RUN) $(b)") $(EXAMPLE_RUNS)
 
-# The whole suite under AddressSanitizer (with LeakSanitizer, so a leak
-# fails too) and UndefinedBehaviorSanitizer; any report fails the run.
+# The suite under AddressSanitizer (with LeakSanitizer, so a leak fails
+# too) and UndefinedBehaviorSanitizer, in the C configs and the examples;
+# any report fails the run.  The C++ configs are the same code, whose
+# memory and arithmetic the sanitizers see the same way; SAN_CONFIGS may
+# name them too.
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer
+SAN_CONFIGS = c-float c-double c-ndebug c-ref
 sanitize:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(MAKE) test BUILD=$(BUILD)/sanitize CFLAGS="$(SAN_FLAGS)" CXXFLAGS="$(SAN_FLAGS)"
+	  $(MAKE) test BUILD=$(BUILD)/sanitize CFLAGS="$(SAN_FLAGS)" CXXFLAGS="$(SAN_FLAGS)" \
+	  CONFIGS="$(SAN_CONFIGS)"
 
 # libFuzzer on nn_load_mem for FUZZ_TIME seconds, from a corpus of valid
 # float and double models.  Needs clang and its runtime (Debian:

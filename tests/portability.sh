@@ -2,13 +2,12 @@
 # make portability: every toolchain and build nn.h promises, one line each,
 # "ok" or "FAILED" with the end of its log.  A line whose tools are missing
 # fails; nothing is skipped.  .ci/run installs the Debian packages:
-# clang tcc musl-tools gcc-12-multilib g++-12-multilib gcc-12-s390x-linux-gnu
-# g++-12-s390x-linux-gnu libc6-dev-s390x-cross qemu-user pkgconf strace.
+# clang tcc musl-tools gcc-12-multilib gcc-12-s390x-linux-gnu
+# libc6-dev-s390x-cross qemu-user pkgconf strace.
 # Ends with "N passed, N failed".  Run from the repository root.
 . tests/check.sh
 out=build/portability
 S390_CC=${S390_CC:-s390x-linux-gnu-gcc-12}
-S390_CXX=${S390_CXX:-s390x-linux-gnu-g++-12}
 WARN="-std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion \
 -Wdouble-promotion -Wstrict-prototypes -Wmissing-prototypes -Wcast-qual -Wundef -Wvla \
 -Wwrite-strings -Wformat=2 -Werror"
@@ -22,8 +21,12 @@ verbose=1
 # that only an assert uses); the other lines do not repeat them.  The
 # C++17 lines build and run the test programs alone (make test EXAMPLES=):
 # the examples and the checks of README.md and linkage are C, built by the
-# same C compiler on the lines before them.  No -g: nobody debugs a line's
-# programs, and it costs build time.
+# same C compiler on the lines before them.  The lines that change only the
+# target or the instruction set (-mavx2, -march=native, 32-bit, s390x)
+# build what the target changes: the C configs (the C++ configs are the
+# same source through the same front end, which the x86-64 lines test),
+# and the examples only where the C library or the data model changes.
+# No -g: nobody debugs a line's programs, and it costs build time.
 BASE="c-float c-double cxx-float cxx-double"
 
 # the whole suite (make test) in a build directory of its own
@@ -41,8 +44,8 @@ done
 
 # The suite lines run on two queues side by side, one per core, each
 # line's output kept in a file; they are counted in the order below once
-# both queues are done.  Each queue holds about half the work: s390x (the
-# whole suite emulated) and 32-bit x86 are the longest lines.
+# both queues are done.  Each queue holds about half the work (clang -O2
+# and s390x, the C suite emulated, are the longest lines).
 record() { # record KEY DESCRIPTION COMMAND...: run COMMAND, keep its result
     key=$1 what=$2
     shift 2
@@ -65,23 +68,17 @@ counted_in_order() { # counted_in_order KEY...: count what record kept
 # make test, nothing is left to build there (the Makefile rebuilds a
 # directory whose compilers or flags changed), and the suite runs again
 readme_suite() { make -j2 test; }
-cc_lines() { # cc_lines CC CXX: -O2 and -O0, then C++17
-    cxx=$2
-    for opt in -O2 -O0; do
-        if [ "$1$opt" = gcc-O2 ]; then
-            record gcc-O2 "make test as the README has it ($(cc --version | head -n 1 | cut -d' ' -f1)/g++ -O2, in build/): C99 and C++11, float and double, the suite passes" \
-                readme_suite
-            continue
-        fi
-        configs=$BASE extra=
-        if [ "$1$opt" = clang-O2 ]; then
-            configs="$BASE c-ndebug c-ref" extra=", NDEBUG and NN_REFERENCE"
-        fi
-        record "$1$opt" "$1/$cxx $opt: C99 and C++11, float and double$extra, the suite passes" \
-            suite "$1$opt" CC="$1" CXX="$cxx" CFLAGS="$opt" CXXFLAGS="$opt" CONFIGS="$configs"
-    done
-    record "$cxx-17" "$cxx -std=c++17: the test programs pass, float and double" \
-        suite "$cxx-17" CC="$1" CXX="$cxx" CXXSTD=c++17 CFLAGS=-O2 CXXFLAGS=-O2 \
+cc_line() { # cc_line CC CXX OPT: C99 and C++11
+    configs=$BASE extra=
+    if [ "$1$3" = clang-O2 ]; then
+        configs="$BASE c-ndebug c-ref" extra=", NDEBUG and NN_REFERENCE"
+    fi
+    record "$1$3" "$1/$2 $3: C99 and C++11, float and double$extra, the suite passes" \
+        suite "$1$3" CC="$1" CXX="$2" CFLAGS="$3" CXXFLAGS="$3" CONFIGS="$configs"
+}
+cxx17_line() { # cxx17_line CC CXX
+    record "$2-17" "$2 -std=c++17: the test programs pass, float and double" \
+        suite "$2-17" CC="$1" CXX="$2" CXXSTD=c++17 CFLAGS=-O2 CXXFLAGS=-O2 \
         CONFIGS="cxx-float cxx-double" EXAMPLES=
 }
 
@@ -100,23 +97,28 @@ run32=qemu-i386
 gcc -m32 -o "$tmp/m32" "$tmp/m32.c" 2>/dev/null && "$tmp/m32" 2>/dev/null && run32=
 
 queue1() {
-    record s390x "s390x, big-endian ($S390_CC -static under qemu-s390x): the suite passes, C and C++, float and double" \
-        suite s390x CC="$S390_CC -static" CXX="$S390_CXX -static" NN_RUN=qemu-s390x \
-        CFLAGS=-O2 CXXFLAGS=-O2 CONFIGS="$BASE"
-    record m32 "32-bit x86 (gcc $m32${run32:+, run by $run32}): the suite passes, C and C++, float and double" \
-        suite m32 CC="gcc $m32" CXX="g++ $m32" CFLAGS=-O2 CXXFLAGS=-O2 NN_RUN="$run32" CONFIGS="$BASE"
+    record s390x "s390x, big-endian ($S390_CC -static under qemu-s390x): the C suite passes, float and double" \
+        suite s390x CC="$S390_CC -static" NN_RUN=qemu-s390x \
+        CFLAGS=-O2 CONFIGS="c-float c-double"
+    record m32 "32-bit x86 (gcc $m32${run32:+, run by $run32}): the C suite passes, float and double" \
+        suite m32 CC="gcc $m32" CFLAGS=-O2 NN_RUN="$run32" CONFIGS="c-float c-double"
     record tcc "tcc: the C suite passes, float and double" \
         suite tcc CC=tcc CFLAGS=-O2 CONFIGS="c-float c-double"
     record musl "musl (musl-gcc -static): the C suite passes, float and double" \
         suite musl CC="musl-gcc -static" CFLAGS=-O2 CONFIGS="c-float c-double"
+    cc_line clang clang++ -O0
+    cxx17_line clang clang++
+    record native "gcc -O2 -march=native ($native): the C test programs pass, float and double" \
+        suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double" EXAMPLES=
 }
 queue2() {
-    cc_lines gcc g++
-    cc_lines clang clang++
-    record avx2 "gcc -O2 -mavx2 (4 x 16 tile): the C suite passes, float and double" \
-        suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double"
-    record native "gcc -O2 -march=native ($native): the C suite passes, float and double" \
-        suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double"
+    record gcc-O2 "make test as the README has it ($(cc --version | head -n 1 | cut -d' ' -f1)/g++ -O2, in build/): C99 and C++11, float and double, the suite passes" \
+        readme_suite
+    cc_line gcc g++ -O0
+    cxx17_line gcc g++
+    cc_line clang clang++ -O2
+    record avx2 "gcc -O2 -mavx2 (4 x 16 tile): the C test programs pass, float and double" \
+        suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double" EXAMPLES=
 }
 queue1 &
 queue1_pid=$!
