@@ -107,7 +107,6 @@ queue1() {
     record musl "musl (musl-gcc -static): the C suite passes, float and double" \
         suite musl CC="musl-gcc -static" CFLAGS=-O2 CONFIGS="c-float c-double"
     cc_line clang clang++ -O0
-    cxx17_line clang clang++
     record native "gcc -O2 -march=native ($native): the C test programs pass, float and double" \
         suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double" EXAMPLES=
 }
@@ -117,6 +116,7 @@ queue2() {
     cc_line gcc g++ -O0
     cxx17_line gcc g++
     cc_line clang clang++ -O2
+    cxx17_line clang clang++
     record avx2 "gcc -O2 -mavx2 (4 x 16 tile): the C test programs pass, float and double" \
         suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double" EXAMPLES=
 }
