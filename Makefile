@@ -6,7 +6,7 @@
 #   make sanitize   the suite under ASan (with leak checks) and UBSan
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
 #   make portability  every compiler, C++ standard, libc, 32-bit, s390x...
-#   make bench      P1, P2, P2x2 and the kernels' GFLOP/s (BENCH_CFLAGS)
+#   make bench      P1, P2, P2x2, FMA peak, kernels, latency; native and -O2
 #   make mcu        exported nets on an emulated Cortex-M3 and ATmega328P
 #   make python     examples/nnh.py (model files in Python) against PyTorch
 #   make install    nn.h and nn.pc under PREFIX (/usr/local); uninstall
@@ -232,19 +232,27 @@ fashion-mnist-data:
 	  gzip -dc $(FASHION)/$$f.gz > $(BUILD)/fashion-mnist/$$f.part && \
 	  mv $(BUILD)/fashion-mnist/$$f.part $(BUILD)/fashion-mnist/$$f || exit 1; done
 
-# The benchmark (tests/bench.c): P1, P2 and the kernels single-threaded,
-# then P2 on 2 threads from a build with -fopenmp.  It reads Fashion-MNIST
-# from BENCH_DATA when it is there (make fashion-mnist-data), else times
-# random data of the same shape.  Not part of make test.  Built every
-# time, so that the BENCH_CFLAGS given are the ones measured.
+# The benchmark (tests/bench.c): P1, P2, the FMA peak, the kernels' GFLOP/s
+# and the latency of one sample, single-threaded; then P2 on 2 threads
+# from a build with -fopenmp; then P1 and the rest again from a plain -O2
+# build, what `cc -O2 app.c` gives, in the same run.  It reads
+# Fashion-MNIST from BENCH_DATA when it is there (make fashion-mnist-data),
+# else times random data of the same shape.  Not part of make test.  Built
+# every time, so that the BENCH_CFLAGS given are the ones measured.
 BENCH_CFLAGS = -O3 -march=native
+BENCH_PLAIN_CFLAGS = -O2
 BENCH_DATA = $(BUILD)/fashion-mnist
 bench:
 	@mkdir -p $(BUILD)/bench
 	$(CC) $(WARN_C) $(BENCH_CFLAGS) -o $(BUILD)/bench/bench tests/bench.c $(LDLIBS)
 	$(CC) $(WARN_C) $(BENCH_CFLAGS) -fopenmp -o $(BUILD)/bench/bench_omp tests/bench.c $(LDLIBS)
+	$(CC) $(WARN_C) $(BENCH_PLAIN_CFLAGS) -o $(BUILD)/bench/bench_plain tests/bench.c $(LDLIBS)
+	@echo "== $(BENCH_CFLAGS)"
 	$(NN_RUN) $(BUILD)/bench/bench $(BENCH_DATA)
+	@echo "== $(BENCH_CFLAGS) -fopenmp"
 	$(NN_RUN) $(BUILD)/bench/bench_omp $(BENCH_DATA)
+	@echo "== $(BENCH_PLAIN_CFLAGS)"
+	$(NN_RUN) $(BUILD)/bench/bench_plain $(BENCH_DATA)
 
 clean:
 	rm -rf $(BUILD)

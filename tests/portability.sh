@@ -221,4 +221,15 @@ no_cxx() {
 }
 check "no C++ compiler: make test skips the C++ configs with a line that says so" no_cxx
 
+# make bench is not run here (it measures time), but its program must
+# build with and without FMA, in C and C++, so that it does not rot
+bench_builds() {
+    gcc $WARN -O2 -c -o "$tmp/bench.o" tests/bench.c &&
+        gcc $WARN -O2 -march=native -c -o "$tmp/bench.o" tests/bench.c &&
+        clang $WARN -Wcomma -O2 -mavx2 -mfma -c -o "$tmp/bench.o" tests/bench.c &&
+        g++ -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror -O2 \
+            -c -o "$tmp/bench.o" tests/bench.c
+}
+check "tests/bench.c builds clean: gcc -O2, gcc -march=native, clang with FMA, g++" bench_builds
+
 report
