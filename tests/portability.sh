@@ -43,9 +43,11 @@ for tool in gcc clang tcc musl-gcc "$S390_CC" qemu-s390x qemu-i386 pkg-config; d
 done
 
 # The suite lines run on two queues side by side, one per core, each
-# line's output kept in a file; they are counted in the order below once
-# both queues are done.  Each queue holds about half the work (clang -O2
-# and s390x, the C suite emulated, are the longest lines).
+# line's output kept in a file, while the smaller checks after them run
+# (and print) in the foreground; the suite lines are counted last, in the
+# order given there, once both queues are done.  Each queue holds about
+# half the work (clang -O2 and s390x, the C suite emulated, are the
+# longest lines).
 record() { # record KEY DESCRIPTION COMMAND...: run COMMAND, keep its result
     key=$1 what=$2
     shift 2
@@ -122,9 +124,8 @@ queue2() {
 }
 queue1 &
 queue1_pid=$!
-queue2
-wait "$queue1_pid"
-counted_in_order gcc-O2 gcc-O0 g++-17 clang-O2 clang-O0 clang++-17 avx2 native tcc musl m32 s390x
+queue2 &
+queue2_pid=$!
 
 # big-endian: s390x through a cross compiler and qemu's user mode
 mkdir -p "$out/endian"
@@ -232,4 +233,8 @@ bench_builds() {
 }
 check "tests/bench.c builds clean: gcc -O2, gcc -march=native, clang with FMA, g++" bench_builds
 
+# the suite lines, counted once both queues are done
+wait "$queue1_pid"
+wait "$queue2_pid"
+counted_in_order gcc-O2 gcc-O0 g++-17 clang-O2 clang-O0 clang++-17 avx2 native tcc musl m32 s390x
 report
