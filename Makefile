@@ -3,7 +3,7 @@
 #   make test       the suite: C and C++, float and double, -DNDEBUG, -DNN_REFERENCE
 #                   (EXAMPLES= leaves out the examples: the test programs alone)
 #   make examples   build the examples into build/examples/
-#   make sanitize   the suite under ASan (with leak checks) and UBSan
+#   make sanitize   the C suite under ASan (with leak checks) and UBSan
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
 #   make portability  every compiler, C++ standard, libc, 32-bit, s390x...
 #   make bench      P1, P2, P2x2, FMA peak, kernels, latency; native and -O2
