@@ -161,37 +161,56 @@ typedef void (*par_fn)(nn_real *, nn_real *, const nn_real *, const nn_real *, s
                        size_t);
 typedef void (*inp_fn)(nn_real *, const nn_real *, const nn_real *, size_t, size_t, size_t);
 
-/* seconds per call of kernel k (0 forward, 1 dW and db, 2 dx), fast or reference,
-   the median of RUNS timings of enough calls to take about 0.1 s */
-static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, nn_real *buf) {
-    static const fwd_fn fwd[2] = {nn__dense_forward_ref, nn__dense_forward};
-    static const par_fn par[2] = {nn__dense_backward_params_ref, nn__dense_backward_params};
-    static const inp_fn inp[2] = {nn__dense_backward_input_ref, nn__dense_backward_input};
-    nn_real *x = buf, *W = x + B * n_in, *b = W + n_out * n_in, *z = b + n_out;
-    nn_real *dW = z + B * n_out, *db = dW + n_out * n_in, *dx = db + n_out;
+/* seconds per call(arg), the median of RUNS timings of enough calls to
+   take about 0.1 s (the call through a pointer adds a nanosecond or two) */
+static double seconds_per_call(void (*call)(void *), void *arg) {
     double secs[RUNS];
     size_t calls = 1;
-    for (;;) { /* how many calls take 0.1 s */
+    for (;;) { /* how many calls take 0.02 s; five times that, 0.1 s */
         double t0 = now();
-        for (size_t c = 0; c < calls; c++) {
-            if (k == 0) fwd[fast](z, x, W, b, B, n_in, n_out);
-            else if (k == 1) par[fast](dW, db, z, x, B, n_in, n_out);
-            else inp[fast](dx, z, W, B, n_in, n_out);
-        }
+        for (size_t c = 0; c < calls; c++) call(arg);
         if (now() - t0 > 0.02) break;
         calls *= 2;
     }
     calls *= 5;
     for (int r = 0; r < RUNS; r++) {
         double t0 = now();
-        for (size_t c = 0; c < calls; c++) {
-            if (k == 0) fwd[fast](z, x, W, b, B, n_in, n_out);
-            else if (k == 1) par[fast](dW, db, z, x, B, n_in, n_out);
-            else inp[fast](dx, z, W, B, n_in, n_out);
-        }
+        for (size_t c = 0; c < calls; c++) call(arg);
         secs[r] = (now() - t0) / (double)calls;
     }
     return median(secs, RUNS);
+}
+
+/* one call of kernel k (0 forward, 1 dW and db, 2 dx), fast or reference,
+   on arrays carved from buf */
+typedef struct kernel_call {
+    int k, fast;
+    size_t B, n_in, n_out;
+    nn_real *buf;
+} kernel_call;
+
+static void call_kernel(void *arg) {
+    static const fwd_fn fwd[2] = {nn__dense_forward_ref, nn__dense_forward};
+    static const par_fn par[2] = {nn__dense_backward_params_ref, nn__dense_backward_params};
+    static const inp_fn inp[2] = {nn__dense_backward_input_ref, nn__dense_backward_input};
+    const kernel_call *c = (const kernel_call *)arg;
+    const size_t B = c->B, n_in = c->n_in, n_out = c->n_out;
+    nn_real *x = c->buf, *W = x + B * n_in, *b = W + n_out * n_in, *z = b + n_out;
+    nn_real *dW = z + B * n_out, *db = dW + n_out * n_in, *dx = db + n_out;
+    if (c->k == 0) fwd[c->fast](z, x, W, b, B, n_in, n_out);
+    else if (c->k == 1) par[c->fast](dW, db, z, x, B, n_in, n_out);
+    else inp[c->fast](dx, z, W, B, n_in, n_out);
+}
+
+static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, nn_real *buf) {
+    kernel_call c;
+    c.k = k;
+    c.fast = fast;
+    c.B = B;
+    c.n_in = n_in;
+    c.n_out = n_out;
+    c.buf = buf;
+    return seconds_per_call(call_kernel, &c);
 }
 
 /* The fused multiply-add peak of one core, in a build for a target with
@@ -263,42 +282,42 @@ static void kernels(void) {
 
 /* ---- latency ------------------------------------------------------------- */
 
-/* nanoseconds per nn_predict of one sample through a net of L layers, the
-   median of RUNS timings of enough calls to take about 0.1 s: what a game,
-   a controller or a plug-in calls once per frame or per sample */
-static double predict_ns(size_t L, const size_t *sizes, const nn_act *acts) {
-    nn_net *net = nn_create(L, sizes, acts, 5, NULL);
+/* one nn_predict of one sample; each call's input waits for the last
+   call's output, so the time is the latency, not the throughput */
+typedef struct predict_call {
+    const nn_net *net;
     nn_real x[PIXELS], out[CLASSES], x0, *scratch;
-    double secs[RUNS];
-    size_t calls = 1;
+} predict_call;
+
+static void call_predict(void *arg) {
+    predict_call *c = (predict_call *)arg;
+    c->x[0] = c->x0 + c->out[0] * 0;
+    nn_predict(c->net, c->x, 1, c->scratch, c->out);
+}
+
+/* nanoseconds per nn_predict of one sample through a net of L layers:
+   what a game, a controller or a plug-in calls once per frame or per
+   sample */
+static double predict_ns(size_t L, const size_t *sizes, const nn_act *acts) {
+    static predict_call c;
+    nn_net *net = nn_create(L, sizes, acts, 5, NULL);
+    double ns;
     nn_rng rng;
     if (!net) return -1;
-    scratch = (nn_real *)malloc(sizeof(nn_real) * nn_predict_scratch_size(net, 1));
-    if (!scratch) {
+    c.net = net;
+    c.scratch = (nn_real *)malloc(sizeof(nn_real) * nn_predict_scratch_size(net, 1));
+    if (!c.scratch) {
         nn_destroy(net);
         return -1;
     }
     nn_rng_seed(&rng, 9);
-    for (size_t i = 0; i < sizes[0]; i++) x[i] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
-    x0 = x[0];
-    for (;;) {
-        double t0 = now();
-        for (size_t c = 0; c < calls; c++) nn_predict(net, x, 1, scratch, out);
-        if (now() - t0 > 0.02) break;
-        calls *= 2;
-    }
-    calls *= 5;
-    for (int r = 0; r < RUNS; r++) {
-        double t0 = now();
-        for (size_t c = 0; c < calls; c++) {
-            x[0] = x0 + out[0] * 0; /* each call waits for the last: latency */
-            nn_predict(net, x, 1, scratch, out);
-        }
-        secs[r] = (now() - t0) / (double)calls;
-    }
-    free(scratch);
+    for (size_t i = 0; i < sizes[0]; i++) c.x[i] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
+    c.x0 = c.x[0];
+    c.out[0] = 0;
+    ns = seconds_per_call(call_predict, &c) * 1e9;
+    free(c.scratch);
     nn_destroy(net);
-    return median(secs, RUNS) * 1e9;
+    return ns;
 }
 
 static void latency(void) {
