@@ -3,6 +3,7 @@
    NN_ERR_NOMEM with nothing leaked and the net still usable. */
 #include <stdio.h>
 
+#define COUNTING_ALLOC_DEFINE
 #include "counting_alloc.h"
 
 static int t_asserts; /* misuse seen by the custom NN_ASSERT */

@@ -5,15 +5,9 @@
    is never silent; model files are checked for what their values mean,
    and nn_save refuses what nn_load would.  Each check here failed before
    nn.h made it hold. */
+#define COUNTING_ALLOC_DEFINE
+#include "counting_alloc.h" /* t_largest: the largest block nn.h asked for */
 #define NN_IMPLEMENTATION
-#define NN_MALLOC(n) t_malloc(n)
-#define NN_FREE(p) free(p)
-#include <stdlib.h>
-static size_t t_largest; /* the largest block nn.h asked for */
-static void *t_malloc(size_t n) {
-    if (n > t_largest) t_largest = n;
-    return malloc(n);
-}
 #include "../nn.h"
 #include "harness.h"
 

@@ -4,7 +4,6 @@
    never lose the old file, and resumed training equal to uninterrupted
    training. */
 #include "counting_alloc.h"
-#define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
 

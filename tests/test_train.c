@@ -3,7 +3,6 @@
    non-finite guard, callbacks and one-time allocation; and the evaluation
    helpers. */
 #include "counting_alloc.h"
-#define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
 
