@@ -15,9 +15,10 @@ WARN="-std=c99 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion 
 verbose=1
 
 # The suite lines build the configs their titles name: C and C++, float
-# and double.  The NDEBUG and NN_REFERENCE configs are build options that
-# the README's make test (the first line) runs on gcc, and the clang -O2
-# line again (clang warns where gcc does not, and NDEBUG leaves variables
+# and double.  gcc -O2 is make test, the README's command, which runs
+# before this in .ci/run and is not repeated here.  The NDEBUG and
+# NN_REFERENCE configs are build options that make test runs on gcc, and
+# the clang -O2 line again (clang warns where gcc does not, and NDEBUG leaves variables
 # that only an assert uses); the other lines do not repeat them.  The
 # C++17 lines build and run the test programs alone (make test EXAMPLES=):
 # the examples and the checks of README.md and linkage are C, built by the
@@ -66,17 +67,21 @@ counted_in_order() { # counted_in_order KEY...: count what record kept
     done
 }
 
-# the README's own command, in its own build directory: after .ci/run's
-# make test, nothing is left to build there (the Makefile rebuilds a
-# directory whose compilers or flags changed), and the suite runs again
-readme_suite() { make -j2 test; }
+# At -O0 the lines run the test programs alone: the examples and the
+# checks of README.md and of linkage are the same C at -O2 on the lines
+# that build them, where they train in a fraction of the time.
 cc_line() { # cc_line CC CXX OPT: C99 and C++11
     configs=$BASE extra=
     if [ "$1$3" = clang-O2 ]; then
         configs="$BASE c-ndebug c-ref" extra=", NDEBUG and NN_REFERENCE"
     fi
-    record "$1$3" "$1/$2 $3: C99 and C++11, float and double$extra, the suite passes" \
-        suite "$1$3" CC="$1" CXX="$2" CFLAGS="$3" CXXFLAGS="$3" CONFIGS="$configs"
+    if [ "$3" = -O0 ]; then
+        record "$1$3" "$1/$2 $3: C99 and C++11, float and double, the test programs pass" \
+            suite "$1$3" CC="$1" CXX="$2" CFLAGS="$3" CXXFLAGS="$3" CONFIGS="$configs" EXAMPLES=
+    else
+        record "$1$3" "$1/$2 $3: C99 and C++11, float and double$extra, the suite passes" \
+            suite "$1$3" CC="$1" CXX="$2" CFLAGS="$3" CXXFLAGS="$3" CONFIGS="$configs"
+    fi
 }
 cxx17_line() { # cxx17_line CC CXX
     record "$2-17" "$2 -std=c++17: the test programs pass, float and double" \
@@ -109,18 +114,16 @@ queue1() {
     record musl "musl (musl-gcc -static): the C suite passes, float and double" \
         suite musl CC="musl-gcc -static" CFLAGS=-O2 CONFIGS="c-float c-double"
     cc_line clang clang++ -O0
-    record native "gcc -O2 -march=native ($native): the C test programs pass, float and double" \
-        suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double" EXAMPLES=
 }
 queue2() {
-    record gcc-O2 "make test as the README has it ($(cc --version | head -n 1 | cut -d' ' -f1)/g++ -O2, in build/): C99 and C++11, float and double, the suite passes" \
-        readme_suite
     cc_line gcc g++ -O0
     cxx17_line gcc g++
     cc_line clang clang++ -O2
     cxx17_line clang clang++
     record avx2 "gcc -O2 -mavx2 (4 x 16 tile): the C test programs pass, float and double" \
         suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double" EXAMPLES=
+    record native "gcc -O2 -march=native ($native): the C test programs pass, float and double" \
+        suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double" EXAMPLES=
 }
 queue1 &
 queue1_pid=$!
@@ -236,5 +239,5 @@ check "tests/bench.c builds clean: gcc -O2, gcc -march=native, clang with FMA, g
 # the suite lines, counted once both queues are done
 wait "$queue1_pid"
 wait "$queue2_pid"
-counted_in_order gcc-O2 gcc-O0 g++-17 clang-O2 clang-O0 clang++-17 avx2 native tcc musl m32 s390x
+counted_in_order gcc-O0 g++-17 clang-O2 clang-O0 clang++-17 avx2 native tcc musl m32 s390x
 report
