@@ -854,6 +854,7 @@ NNDEF nn_result nn_export_c(const nn_net *net, FILE *out, const char *prefix,
 /* ---- integration --------------------------------------------------------
    Everything the library needs from its host, in one place. */
 
+#include <float.h> /* FLT_MAX, DBL_MAX */
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -3099,54 +3100,89 @@ static void nn__zero_reals(nn_real *v, size_t n) {
     }
 }
 
-/* nn__step_check_ref in lanes: it adds up x - x, which is 0 for a finite
-   x and NaN otherwise (a NaN survives the sum), in NN__LANES partial sums
-   and without an early exit, so that the loop vectorizes.  Nets of fewer
-   parameters than one run take the reference. */
-static int nn__step_check(const nn_net *net, const struct nn__opt_k *c) {
-    const nn_real *NN_RESTRICT w = net->params, *NN_RESTRICT m = net->opt_m;
-    const nn_real *NN_RESTRICT v = net->opt_v, *NN_RESTRICT g = net->grads;
-    const size_t P = net->n_params, full = P / NN__LANES * NN__LANES;
-    const nn__opt_k k = *c;
-    nn_real acc[NN__LANES] = {0}, w1, m1, v1, sum = 0;
+/* The largest |x| over n reals, or HUGE_VAL when one is not finite; the
+   least x in *least.  In NN__LANES partial results and without an early
+   exit, so that the loop vectorizes: x - x is 0 for a finite x and NaN
+   otherwise, and a NaN survives the sum. */
+static double nn__abs_max(const nn_real *x, size_t n, nn_real *least) {
+    const size_t full = n / NN__LANES * NN__LANES;
+    nn_real top[NN__LANES] = {0}, low[NN__LANES] = {0}, bad[NN__LANES] = {0};
+    nn_real t = 0, lo = 0, s = 0;
     size_t i = 0;
-    if (P < NN__LANES) return nn__step_check_ref(net, c);
-    if (k.how == 0) {
-        for (; i < full; i += NN__LANES)
-            for (size_t j = 0; j < NN__LANES; j++) {
-                w1 = nn__sgd_w(w[i + j], g[i + j], k.lr, k.lambda);
-                acc[j] += w1 - w1;
-            }
-        for (; i < P; i++) {
-            w1 = nn__sgd_w(w[i], g[i], k.lr, k.lambda);
-            acc[0] += w1 - w1;
+    for (; i < full; i += NN__LANES)
+        for (size_t j = 0; j < NN__LANES; j++) {
+            const nn_real v = x[i + j], a = v < 0 ? -v : v;
+            top[j] = a > top[j] ? a : top[j];
+            low[j] = v < low[j] ? v : low[j];
+            bad[j] += v - v;
         }
-    } else if (k.how == 1) {
-        for (; i < full; i += NN__LANES)
-            for (size_t j = 0; j < NN__LANES; j++) {
-                nn__momentum_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
-                                 &w1, &m1);
-                acc[j] += (w1 - w1) + (m1 - m1);
-            }
-        for (; i < P; i++) {
-            nn__momentum_one(&k, w[i], g[i], k.fresh ? 0 : m[i], &w1, &m1);
-            acc[0] += (w1 - w1) + (m1 - m1);
-        }
-    } else {
-        for (; i < full; i += NN__LANES)
-            for (size_t j = 0; j < NN__LANES; j++) {
-                nn__adam_one(&k, w[i + j], g[i + j], k.fresh ? 0 : m[i + j],
-                             k.fresh ? 0 : v[i + j], &w1, &m1, &v1);
-                acc[j] += (w1 - w1) + (m1 - m1) + (v1 - v1);
-            }
-        for (; i < P; i++) {
-            nn__adam_one(&k, w[i], g[i], k.fresh ? 0 : m[i], k.fresh ? 0 : v[i],
-                         &w1, &m1, &v1);
-            acc[0] += (w1 - w1) + (m1 - m1) + (v1 - v1);
-        }
+    for (; i < n; i++) {
+        const nn_real v = x[i], a = v < 0 ? -v : v;
+        t = a > t ? a : t;
+        lo = v < lo ? v : lo;
+        s += v - v;
     }
-    for (size_t j = 0; j < NN__LANES; j++) sum += acc[j];
-    return sum == 0;
+    for (size_t j = 0; j < NN__LANES; j++) {
+        t = top[j] > t ? top[j] : t;
+        lo = low[j] < lo ? low[j] : lo;
+        s += bad[j];
+    }
+    if (least) *least = lo;
+    return s == 0 ? (double)t : HUGE_VAL;
+}
+
+/* Whether the step leaves every w, m and v finite, as nn__step_check_ref
+   computes it, but decided from bounds where they suffice: with every |w|,
+   |g|, |m| and v at most A (v not negative, eps above 0), no new value
+   exceeds the bounds below, in which each operation may round up by a
+   factor 1 + 2^-23 at most (float; 1 + 2^-52 in double) and each factor r
+   covers one.  A step whose bounds all stay under a quarter of the largest
+   real is finite without computing it: one pass over each array, no square
+   root and no division.  Otherwise nn__step_check_ref computes every new
+   value, as it does for the reference build. */
+static int nn__step_bounded(const nn_net *net, const nn__opt_k *c) {
+    const size_t P = net->n_params;
+    const double r = 1.01;
+    const double top = (sizeof(nn_real) == sizeof(float) ? (double)FLT_MAX : DBL_MAX) / 4;
+    double A = nn__abs_max(net->params, P, NULL), a, Bg, Bm, Bv, Bs, Bw;
+    nn_real least = 0;
+    a = nn__abs_max(net->grads, P, NULL);
+    A = a > A ? a : A;
+    if (c->how >= 1 && !c->fresh) { /* m and v are read as 0 when fresh */
+        a = nn__abs_max(net->opt_m, P, NULL);
+        A = a > A ? a : A;
+    }
+    if (c->how == 2 && !c->fresh) {
+        a = nn__abs_max(net->opt_v, P, &least);
+        A = a > A ? a : A;
+    }
+    if (!(A < top) || least < 0) return 0;
+    if (c->how == 0) { /* w - lr (g + lambda w) */
+        Bg = r * (A + r * (double)c->lambda * A);
+        Bw = r * (A + r * (double)c->lr * Bg);
+        return Bg < top && Bw < top;
+    }
+    if (c->how == 1) { /* m = mu m + g; w - lr (g + mu m) or w - lr m */
+        Bg = r * (A + r * (double)c->lambda * A);
+        Bm = r * (r * (double)c->mu * A + Bg);
+        Bs = r * (Bg + r * (double)c->mu * Bm);
+        Bw = r * (A + r * (double)c->lr * Bs);
+        return Bg < top && Bm < top && Bs < top && Bw < top;
+    }
+    /* Adam: g + l2 w; m = b1 m + c1 g; v = b2 v + c2 g g; w shrunk, minus
+       step m / (sqrt(v) / root2 + eps), whose divisor is at least eps */
+    if (!(c->eps > 0)) return 0;
+    Bg = r * (A + r * (double)c->l2 * A);
+    Bm = r * (r * (double)c->b1 * A + r * (double)c->c1 * Bg);
+    Bv = r * (r * (double)c->b2 * A + r * (r * (double)c->c2 * Bg) * Bg);
+    Bs = r * (double)c->step * Bm;
+    a = r * fabs((double)c->shrink) * A;
+    Bw = r * ((a > A ? a : A) + r * Bs / (double)c->eps);
+    return Bg < top && Bm < top && Bv < top && Bs < top && Bw < top;
+}
+
+static int nn__step_check(const nn_net *net, const struct nn__opt_k *c) {
+    return nn__step_bounded(net, c) || nn__step_check_ref(net, c);
 }
 
 /* The sum of v[k]^2 over n reals, in lanes so that it vectorizes; HUGE_VAL

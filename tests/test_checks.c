@@ -151,6 +151,53 @@ static void check_step_settings(void) {
     }
 }
 
+#ifndef NN_REFERENCE
+/* nn_step's bounds never call a step finite that is not: over random
+   weights, gradients and state of every size up to the largest real, and
+   settings from tiny to large, whenever nn__step_bounded says finite,
+   nn__step_check_ref (which computes every new value) agrees.  Both are
+   asked about the same net and constants. */
+static void check_step_bounds(void) {
+    nn_net *net = stepped(NN_OPT_ADAM);
+    const size_t P = nn_param_count(net);
+    const int top = TH_DOUBLE ? 308 : 38;
+    nn_rng rng;
+    long asked = 0, bounded = 0, wrong = 0;
+    nn_rng_seed(&rng, 5);
+    for (int round = 0; round < 3000; round++) {
+        const int e = top - (int)(nn_rng_u32(&rng) % 24); /* 10^(top-23) .. 10^top */
+        nn_opt o = round % 3 == 0 ? nn_opt_adam(0.01) : nn_opt_sgd(0.1);
+        nn__opt_k k;
+        double lr = pow(10.0, (double)(nn_rng_u32(&rng) % 9) - 4); /* 1e-4 .. 1e4 */
+        nn_real *w = nn_params(net), *g = nn_grads(net);
+        for (size_t i = 0; i < P; i++) {
+            const double mag = pow(10.0, (double)(e - (int)(nn_rng_u32(&rng) % 4)));
+            const double sign = nn_rng_u32(&rng) % 2 ? 1 : -1;
+            w[i] = (nn_real)(sign * mag * nn_rng_uniform(&rng));
+            g[i] = (nn_real)(-sign * mag * nn_rng_uniform(&rng));
+            net->opt_m[i] = (nn_real)(mag * (nn_rng_uniform(&rng) - 0.5));
+            net->opt_v[i] = (nn_real)(mag * nn_rng_uniform(&rng));
+        }
+        o.lr = lr;
+        o.weight_decay = round % 5 == 0 ? 0.5 : 0;
+        if (round % 3 == 1) o.momentum = 0.9, o.nesterov = round % 2;
+        if (round % 3 == 0) o.eps = pow(10.0, -(double)(nn_rng_u32(&rng) % (TH_DOUBLE ? 300 : 40)));
+        if (round % 6 == 3) o.kind = NN_OPT_ADAMW, o.eps = 1e-8;
+        k = nn__opt_consts(&o, 1 + nn_rng_u32(&rng) % 1000);
+        k.fresh = 0;
+        asked++;
+        if (nn__step_bounded(net, &k)) {
+            bounded++;
+            wrong += !nn__step_check_ref(net, &k);
+        }
+    }
+    printf("  step bounds: %ld of %ld random steps bounded, %ld wrongly\n", bounded, asked, wrong);
+    CHECK(wrong == 0);
+    CHECK(bounded > asked / 10 && bounded < asked); /* both answers were given */
+    nn_destroy(net);
+}
+#endif
+
 /* A step that would make a weight, m or v non-finite is refused whole:
    the net is bit for bit as before (weights, m, v, t, gradients). */
 static void check_step_results(void) {
@@ -176,6 +223,22 @@ static void check_step_results(void) {
         CHECK(nn_step(net, &o) == NN_ERR_NONFINITE);
         CHECK(same(net, s));
         nn_destroy(net);
+    }
+    {
+        /* a weight near the largest real, which the step leaves finite:
+           past the bounds that let nn_step skip computing the step twice,
+           the step is computed, found finite and taken, by every optimizer */
+        const nn_real huge = TH_DOUBLE ? (nn_real)1e308 : (nn_real)3e38;
+        for (int kind = 0; kind < 3; kind++) {
+            nn_net *net = stepped(kind == 0 ? NN_OPT_ADAM : NN_OPT_SGD);
+            nn_opt o = kind == 0 ? nn_opt_adam(0.01) : nn_opt_sgd(0.1);
+            o.momentum = kind == 1 ? 0.9 : 0;
+            nn_params(net)[3] = huge;
+            nn_grads(net)[3] = 0;
+            CHECK(nn_step(net, &o) == NN_OK);
+            CHECK(nn_params(net)[3] > huge / 2 && nn_params(net)[3] <= huge);
+            nn_destroy(net);
+        }
     }
     {
         /* a step with another kind of optimizer would start from fresh
@@ -681,6 +744,9 @@ int main(int argc, char **argv) {
     if (!th_scratch_dir(dir, sizeof dir, "checks", argc > 1 ? argv[1] : "/tmp")) return 1;
     check_step_settings();
     check_step_results();
+#ifndef NN_REFERENCE
+    check_step_bounds();
+#endif
     check_train_settings();
     check_targets();
     check_before_forward();
