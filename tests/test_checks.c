@@ -180,9 +180,15 @@ static void check_step_bounds(void) {
         }
         o.lr = lr;
         o.weight_decay = round % 5 == 0 ? 0.5 : 0;
-        if (round % 3 == 1) o.momentum = 0.9, o.nesterov = round % 2;
+        if (round % 3 == 1) {
+            o.momentum = 0.9;
+            o.nesterov = round % 2;
+        }
         if (round % 3 == 0) o.eps = pow(10.0, -(double)(nn_rng_u32(&rng) % (TH_DOUBLE ? 300 : 40)));
-        if (round % 6 == 3) o.kind = NN_OPT_ADAMW, o.eps = 1e-8;
+        if (round % 6 == 3) {
+            o.kind = NN_OPT_ADAMW;
+            o.eps = 1e-8;
+        }
         k = nn__opt_consts(&o, 1 + nn_rng_u32(&rng) % 1000);
         k.fresh = 0;
         asked++;
@@ -229,6 +235,7 @@ static void check_step_results(void) {
            past the bounds that let nn_step skip computing the step twice,
            the step is computed, found finite and taken, by every optimizer */
         const nn_real huge = TH_DOUBLE ? (nn_real)1e308 : (nn_real)3e38;
+        const nn_real half = (nn_real)(huge / 2);
         for (int kind = 0; kind < 3; kind++) {
             nn_net *net = stepped(kind == 0 ? NN_OPT_ADAM : NN_OPT_SGD);
             nn_opt o = kind == 0 ? nn_opt_adam(0.01) : nn_opt_sgd(0.1);
@@ -236,7 +243,7 @@ static void check_step_results(void) {
             nn_params(net)[3] = huge;
             nn_grads(net)[3] = 0;
             CHECK(nn_step(net, &o) == NN_OK);
-            CHECK(nn_params(net)[3] > huge / 2 && nn_params(net)[3] <= huge);
+            CHECK(nn_params(net)[3] > half && nn_params(net)[3] <= huge);
             nn_destroy(net);
         }
     }
