@@ -6,7 +6,7 @@
 #   make sanitize   the C suite under ASan (with leak checks) and UBSan
 #   make fuzz       libFuzzer on nn_load_mem for FUZZ_TIME (60) seconds
 #   make portability  every compiler, C++ standard, libc, 32-bit, s390x...
-#   make bench      P1, P2, P2x2, FMA peak, kernels, latency; native and -O2
+#   make bench      P1, P2, P2x2, P3, FMA peak, kernels, latency; native and -O2
 #   make mcu        exported nets on an emulated Cortex-M3 and ATmega328P
 #   make python     examples/nnh.py (model files in Python) against PyTorch
 #   make install    nn.h and nn.pc under PREFIX (/usr/local); uninstall
@@ -245,7 +245,7 @@ fashion-mnist-data:
 	  gzip -dc $(FASHION)/$$f.gz > $(BUILD)/fashion-mnist/$$f.part && \
 	  mv $(BUILD)/fashion-mnist/$$f.part $(BUILD)/fashion-mnist/$$f || exit 1; done
 
-# The benchmark (tests/bench.c): P1, P2, the FMA peak, the kernels' GFLOP/s
+# The benchmark (tests/bench.c): P1, P2, P3 (Adam, the defaults), the FMA peak, the kernels' GFLOP/s
 # and the latency of one sample, single-threaded; then P2 on 2 threads
 # from a build with -fopenmp; then P1 and the rest again from a plain -O2
 # build, what `cc -O2 app.c` gives, in the same run.  It reads

@@ -8,6 +8,8 @@
      P2  mini-batch: ReLU hidden, softmax + cross-entropy, batches of 64,
          plain SGD at learning rate 0.1
      P2x2  P2 on 2 threads (only in a build with -fopenmp)
+     P3  nn_train's defaults: P2's net with Adam at learning rate 0.001,
+         batches of 32 (what a program that changes no setting trains with)
    Each task runs RUNS times from the same start; the line gives the median
    time, and the test accuracy after the epoch when the data is the real
    Fashion-MNIST (from DIR, default build/fashion-mnist; see `make
@@ -108,7 +110,7 @@ typedef struct task {
     nn_loss loss;
     size_t batch;
     double lr;
-    int threads;
+    int threads, adam; /* adam: nn_train_defaults' Adam, else plain SGD */
 } task;
 
 static int run(const task *t, const nn_real *x, const nn_real *y, const nn_real *tx,
@@ -123,7 +125,7 @@ static int run(const task *t, const nn_real *x, const nn_real *y, const nn_real 
         nn_net *net = nn_create(2, sizes, acts, 42, NULL);
         nn_train_config cfg = nn_train_defaults(t->loss);
         double t0;
-        cfg.opt = nn_opt_sgd(t->lr);
+        cfg.opt = t->adam ? nn_opt_adam(t->lr) : nn_opt_sgd(t->lr);
         cfg.batch_size = t->batch;
         cfg.epochs = 1;
         cfg.shuffle = 0;
@@ -334,9 +336,10 @@ static void latency(void) {
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : "build/fashion-mnist";
     static const task tasks[] = {
-        {"P1", NN_ACT_SIGMOID, NN_ACT_SIGMOID, NN_LOSS_MSE, 1, 0.5, 1},
-        {"P2", NN_ACT_RELU, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY, 64, 0.1, 1},
-        {"P2x2", NN_ACT_RELU, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY, 64, 0.1, 2}};
+        {"P1", NN_ACT_SIGMOID, NN_ACT_SIGMOID, NN_LOSS_MSE, 1, 0.5, 1, 0},
+        {"P2", NN_ACT_RELU, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY, 64, 0.1, 1, 0},
+        {"P2x2", NN_ACT_RELU, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY, 64, 0.1, 2, 0},
+        {"P3", NN_ACT_RELU, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY, 32, 0.001, 1, 1}};
 #ifdef _OPENMP
     const int threads = 2; /* this build runs the threaded task only */
 #else
