@@ -165,7 +165,11 @@ test: $(TEST_BINS) $(EXAMPLE_BINS)
 # any report fails the run.  The C++ configs are the same code, whose
 # memory and arithmetic the sanitizers see the same way; SAN_CONFIGS may
 # name them too.
-SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+# -Og: the sanitizers check every access and operation the program makes
+# at any level; -Og compiles the instrumented suite in about 60% of -O1's
+# time and runs it about as fast (-O0 runs the examples' training 2-3x
+# slower).
+SAN_FLAGS = -Og -g -fsanitize=address,undefined -fno-sanitize-recover=all \
   -fno-omit-frame-pointer
 SAN_CONFIGS = c-float c-double c-ndebug c-ref
 sanitize:
