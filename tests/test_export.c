@@ -13,8 +13,12 @@
    - int8: on small trained nets, the classes agree with nn_classify and
      the outputs are near; every activation runs; the integer part stands
      alone (TEST_EXPORT_NO_FLOAT);
-   - the refusals, the memory twin and the float literals. */
+   - the refusals, the memory twin and the float literals.
+   The first build calls only the API, and links the implementation the
+   config compiles once (nn.o). */
+#ifndef TEST_EXPORT_GEN
 #define NN_IMPLEMENTATION
+#endif
 #include "../nn.h"
 #include "harness.h"
 
