@@ -249,8 +249,9 @@ fashion-mnist-data:
 	  gzip -dc $(FASHION)/$$f.gz > $(BUILD)/fashion-mnist/$$f.part && \
 	  mv $(BUILD)/fashion-mnist/$$f.part $(BUILD)/fashion-mnist/$$f || exit 1; done
 
-# The benchmark (tests/bench.c): P1, P2, P3 (Adam, the defaults), the FMA peak, the kernels' GFLOP/s
-# and the latency of one sample, single-threaded; then P2 on 2 threads
+# The benchmark (tests/bench.c): P1, P2, P3 (Adam, the defaults), the FMA
+# peak, the kernels' GFLOP/s and the latency of one sample,
+# single-threaded; then P2 on 2 threads
 # from a build with -fopenmp; then P1 and the rest again from a plain -O2
 # build, what `cc -O2 app.c` gives, in the same run.  It reads
 # Fashion-MNIST from BENCH_DATA when it is there (make fashion-mnist-data),

@@ -998,10 +998,10 @@ NNDEF const char *nn_result_string(nn_result r) {
 /* The fast paths.  A few textbook functions have a faster twin in the
    section "fast paths", after training: the same results (to the bit,
    or within rounding where that section says so) from blocked products,
-   vector lanes, threads, and an SGD step that needs no dW.  The textbook
-   code calls each by the name on the left; the NN_REFERENCE build makes
-   that name the reference function on the right and compiles no fast
-   path at all.  nn_train's shortcut for plain SGD, the last three, is
+   vector lanes, threads, an SGD step that needs no dW, and a step check
+   that bounds decide.  The textbook code calls each by the name on the
+   left; the NN_REFERENCE build makes that name the reference function on
+   the right and compiles no fast path at all.  nn_train's shortcut for plain SGD, the last three, is
    called where it would take over (see nn_train). */
 struct nn__opt_k;
 #ifdef NN_REFERENCE

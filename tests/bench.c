@@ -205,13 +205,7 @@ static void call_kernel(void *arg) {
 }
 
 static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, nn_real *buf) {
-    kernel_call c;
-    c.k = k;
-    c.fast = fast;
-    c.B = B;
-    c.n_in = n_in;
-    c.n_out = n_out;
-    c.buf = buf;
+    kernel_call c = {k, fast, B, n_in, n_out, buf};
     return seconds_per_call(call_kernel, &c);
 }
 

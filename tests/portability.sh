@@ -18,8 +18,9 @@ verbose=1
 # and double.  gcc -O2 is make test, the README's command, which runs
 # before this in .ci/run and is not repeated here.  The NDEBUG and
 # NN_REFERENCE configs are build options that make test runs on gcc, and
-# the clang -O2 line again (clang warns where gcc does not, and NDEBUG leaves variables
-# that only an assert uses); the other lines do not repeat them.  The
+# the clang -O2 line again (clang warns where gcc does not, and NDEBUG
+# leaves variables that only an assert uses); the other lines do not
+# repeat them.  The
 # C++17 lines build and run the test programs alone (make test EXAMPLES=):
 # the examples and the checks of README.md and linkage are C, built by the
 # same C compiler on the lines before them.  The lines that change only the
@@ -72,18 +73,9 @@ counted_in_order() { # counted_in_order KEY...: count what record kept
 # C++17 lines test; and the examples and the checks of README.md and of
 # linkage are the same C at -O2 on the lines that build them, where they
 # train in a fraction of the time.
-cc_line() { # cc_line CC CXX OPT: C99 and C++11
-    configs=$BASE extra=
-    if [ "$1$3" = clang-O2 ]; then
-        configs="$BASE c-ndebug c-ref" extra=", NDEBUG and NN_REFERENCE"
-    fi
-    if [ "$3" = -O0 ]; then
-        record "$1$3" "$1 $3: C99, float and double, the test programs pass" \
-            suite "$1$3" CC="$1" CFLAGS="$3" CONFIGS="c-float c-double" EXAMPLES=
-    else
-        record "$1$3" "$1/$2 $3: C99 and C++11, float and double$extra, the suite passes" \
-            suite "$1$3" CC="$1" CXX="$2" CFLAGS="$3" CXXFLAGS="$3" CONFIGS="$configs"
-    fi
+o0_line() { # o0_line CC
+    record "$1-O0" "$1 -O0: C99, float and double, the test programs pass" \
+        suite "$1-O0" CC="$1" CFLAGS=-O0 CONFIGS="c-float c-double" EXAMPLES=
 }
 cxx17_line() { # cxx17_line CC CXX
     record "$2-17" "$2 -std=c++17: the test programs pass, float and double" \
@@ -115,12 +107,13 @@ queue1() {
         suite tcc CC=tcc CFLAGS=-O2 CONFIGS="c-float c-double"
     record musl "musl (musl-gcc -static): the C suite passes, float and double" \
         suite musl CC="musl-gcc -static" CFLAGS=-O2 CONFIGS="c-float c-double"
-    cc_line clang clang++ -O0
+    o0_line clang
 }
 queue2() {
-    cc_line gcc g++ -O0
+    o0_line gcc
     cxx17_line gcc g++
-    cc_line clang clang++ -O2
+    record clang-O2 "clang/clang++ -O2: C99 and C++11, float and double, NDEBUG and NN_REFERENCE, the suite passes" \
+        suite clang-O2 CC=clang CXX=clang++ CFLAGS=-O2 CXXFLAGS=-O2 CONFIGS="$BASE c-ndebug c-ref"
     cxx17_line clang clang++
     record avx2 "gcc -O2 -mavx2 (4 x 16 tile): the C test programs pass, float and double" \
         suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double" EXAMPLES=
