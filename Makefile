@@ -55,14 +55,12 @@ COMPILE_cxx-double = $(CXX) -x c++ $(WARN_CXX) $(CXXFLAGS) -DNN_REAL=double
 TESTS = kernels activations losses network gradcheck alloc learn optim train model \
   checks scaling
 # The tests that need nothing but the API link the implementation each
-# config compiles once (tests/dropin_impl.c), and those that count nn.h's
-# allocations link it compiled once with the counting allocator
-# (tests/counting_impl.c), instead of compiling it again themselves, as
-# the others must to reach nn.h's internals, or to give it an NN_ASSERT of
-# their own.  (-x none: the objects are not C++ source in the C++ configs,
-# which compile with -x c++.)
-API_TESTS = learn optim scaling
-COUNTING_TESTS = train model
+# config compiles once (tests/dropin_impl.c, with the counting allocator of
+# tests/counting_alloc.h, which test_alloc, test_train and test_model
+# read), instead of compiling it again themselves, as the others must to
+# reach nn.h's internals.  (-x none: the object is not C++ source in the
+# C++ configs, which compile with -x c++.)
+API_TESTS = learn optim scaling alloc train model
 # test_export is built in two steps: linked with nn.o, it writes the
 # exported headers; then it is built again with them (see its rules)
 PROGRAMS = $(addprefix test_,$(TESTS)) test_export dropin static nostdio
@@ -115,16 +113,11 @@ define CONFIG_RULES
 $(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h tests/counting_alloc.h nn.h $(STAMP)
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -DNN_STATIC -o $$@ $$< $$(LDLIBS)
-$(BUILD)/$(1)/nn.o: tests/dropin_impl.c nn.h $(STAMP)
+$(BUILD)/$(1)/nn.o: tests/dropin_impl.c tests/counting_alloc.h nn.h $(STAMP)
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -c -o $$@ tests/dropin_impl.c
-$(addprefix $(BUILD)/$(1)/test_,$(API_TESTS)): $(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h $(BUILD)/$(1)/nn.o $(STAMP)
+$(addprefix $(BUILD)/$(1)/test_,$(API_TESTS)): $(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h tests/counting_alloc.h $(BUILD)/$(1)/nn.o $(STAMP)
 	$$(COMPILE_$(1)) -o $$@ $$< -x none $(BUILD)/$(1)/nn.o $$(LDLIBS)
-$(BUILD)/$(1)/nn_counting.o: tests/counting_impl.c tests/counting_alloc.h nn.h $(STAMP)
-	@mkdir -p $$(@D)
-	$$(COMPILE_$(1)) -c -o $$@ tests/counting_impl.c
-$(addprefix $(BUILD)/$(1)/test_,$(COUNTING_TESTS)): $(BUILD)/$(1)/test_%: tests/test_%.c tests/harness.h tests/counting_alloc.h $(BUILD)/$(1)/nn_counting.o $(STAMP)
-	$$(COMPILE_$(1)) -o $$@ $$< -x none $(BUILD)/$(1)/nn_counting.o $$(LDLIBS)
 $(BUILD)/$(1)/dropin: tests/dropin_main.c $(BUILD)/$(1)/nn.o tests/harness.h $(STAMP)
 	$$(COMPILE_$(1)) -o $$@ tests/dropin_main.c -x none $(BUILD)/$(1)/nn.o $$(LDLIBS)
 $(BUILD)/$(1)/test_omp: tests/test_omp.c tests/harness.h nn.h $(STAMP)
@@ -137,8 +130,8 @@ $(BUILD)/$(1)/export/exported.h: tests/test_export.c tests/harness.h $(BUILD)/$(
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -DTEST_EXPORT_GEN -o $$(@D)/gen $$< -x none $(BUILD)/$(1)/nn.o $$(LDLIBS)
 	$$(NN_RUN) $$(@D)/gen $$(@D)
-$(BUILD)/$(1)/test_export: tests/test_export.c $(BUILD)/$(1)/export/exported.h $(STAMP)
-	$$(COMPILE_$(1)) -DNN_STATIC -I$(BUILD)/$(1)/export -o $$@ $$< $$(LDLIBS)
+$(BUILD)/$(1)/test_export: tests/test_export.c $(BUILD)/$(1)/export/exported.h $(BUILD)/$(1)/nn.o $(STAMP)
+	$$(COMPILE_$(1)) -I$(BUILD)/$(1)/export -o $$@ $$< -x none $(BUILD)/$(1)/nn.o $$(LDLIBS)
 $(BUILD)/$(1)/static: tests/static_a.c tests/static_b.c tests/harness.h nn.h $(STAMP)
 	@mkdir -p $$(@D)
 	$$(COMPILE_$(1)) -o $$@ tests/static_a.c tests/static_b.c $$(LDLIBS)

@@ -2,10 +2,9 @@
    allocations (t_calls) and blocks not yet freed (t_live), keeps the size
    of the largest block asked for (t_largest), and fails the call whose
    index is t_fail_at (-1: none).  The one file that defines
-   COUNTING_ALLOC_DEFINE first holds them: tests/counting_impl.c, the
-   implementation that test_train and test_model link, or a test that
-   compiles its own: test_alloc, whose NN_ASSERT is its own, and
-   test_checks, which looks inside the net. */
+   COUNTING_ALLOC_DEFINE first holds them: tests/dropin_impl.c, the
+   implementation the test programs link, or test_checks, which compiles
+   its own to look inside the net. */
 #ifndef NN_TEST_COUNTING_ALLOC_H
 #define NN_TEST_COUNTING_ALLOC_H
 

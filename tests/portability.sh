@@ -159,7 +159,7 @@ only_through_macros() { # in the code, with comments stripped by cpp
 check "nn.h allocates, frees and asserts only through NN_MALLOC, NN_FREE, NN_ASSERT" \
     only_through_macros
 check "a counting NN_MALLOC/NN_FREE sees every allocation freed (tests/test_alloc.c)" \
-    sh -c "gcc $WARN -O2 -o $tmp/alloc tests/test_alloc.c -lm && $tmp/alloc"
+    sh -c "gcc $WARN -O2 -o $tmp/alloc tests/test_alloc.c tests/dropin_impl.c -lm && $tmp/alloc"
 
 # threads: one const net, 8 threads
 check "8 threads predict with one const net: serial results, bit for bit" \

@@ -14,17 +14,16 @@
      the outputs are near; every activation runs; the integer part stands
      alone (TEST_EXPORT_NO_FLOAT);
    - the refusals, the memory twin and the float literals.
-   The first build calls only the API, and links the implementation the
-   config compiles once (nn.o). */
-#ifndef TEST_EXPORT_GEN
-#define NN_IMPLEMENTATION
-#endif
+   Both builds call only the API, and link the implementation the config
+   compiles once (nn.o). */
 #include "../nn.h"
 #include "harness.h"
 
 #include <float.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 typedef struct spec {
     const char *name;
@@ -239,7 +238,7 @@ static double worst_ulps(int tanh_, float lo, float hi, uint32_t stride) {
         const double want = tanh_ ? tanh((double)x) : exp((double)x);
         const float got = tanh_ ? n_deep__tanh(x) : n_deep__exp(x, NULL);
         uint32_t bits;
-        worst = NN__MAX(worst, ulps((double)got, want));
+        worst = MAX(worst, ulps((double)got, want));
         memcpy(&bits, &x, sizeof bits);
         /* float order: up for positive bits, down for negative */
         if (x < 0) bits = bits > 0x80000000u + stride ? bits - stride : 0u;
@@ -274,7 +273,7 @@ static void check_float(size_t k, nn_net *net) {
             const double d = fabs((double)y[o] - (double)out[o]);
             same &= (double)y[o] == (double)out[o];
             near &= d <= 1e-5 * (1 + fabs((double)out[o]));
-            worst = NN__MAX(worst, d);
+            worst = MAX(worst, d);
         }
         if (exports[k].classify) {
             size_t c;
@@ -308,8 +307,8 @@ static void check_int8(size_t k, nn_net *net) {
         CHECK(nn_predict(net, x + s * n_in, 1, scratch, out) == NN_OK);
         exports[k].predict(xf, y);
         for (size_t o = 0; o < n_out; o++) {
-            worst = NN__MAX(worst, fabs((double)y[o] - (double)out[o]));
-            range = NN__MAX(range, fabs((double)out[o]));
+            worst = MAX(worst, fabs((double)y[o] - (double)out[o]));
+            range = MAX(range, fabs((double)out[o]));
         }
         if (exports[k].classify) {
             size_t c;
@@ -318,40 +317,68 @@ static void check_int8(size_t k, nn_net *net) {
         }
     }
     /* probabilities within 0.05; other outputs within 5% of their range */
-    CHECK(worst <= 0.05 * NN__MAX(range, 1.0));
+    CHECK(worst <= 0.05 * MAX(range, 1.0));
     if (exports[k].classify) CHECK(agree >= n * 97 / 100);
-    if (!(worst <= 0.05 * NN__MAX(range, 1.0)) || (exports[k].classify && agree < n * 97 / 100))
+    if (!(worst <= 0.05 * MAX(range, 1.0)) || (exports[k].classify && agree < n * 97 / 100))
         printf("  %s: largest difference %.3g (range %.3g), %zu of %zu classes agree\n",
                sp->name, worst, range, agree, n);
 }
 
-/* 9 significant digits give back every float */
+/* 9 significant digits give back every float: a 1 -> N_LIT net whose
+   weights and biases are special floats and then random finite ones is
+   exported, and every literal of its two arrays read back with strtof */
+enum { N_LIT = 10007 };
 static void check_literals(void) {
     static const float special[] = {0.0f, -0.0f, 1.0f, -1.0f, 0.1f, FLT_MAX, -FLT_MAX, FLT_MIN,
                                     1e-45f, 3e-44f, 16777216.0f, 9.99999944e-11f, 123456789.0f};
-    nn_rng rng;
+    const size_t n_special = sizeof special / sizeof *special, sizes[] = {1, N_LIT};
+    const nn_act lin[] = {NN_ACT_LINEAR};
+    const char *arrays[] = {"lit_w0[", "lit_b0["};
+    nn_net *net = nn_create(1, sizes, lin, 1, NULL);
+    nn_real *p;
+    char *text = NULL;
+    size_t len = 0, k = 0;
     int all = 1;
+    nn_rng rng;
+    CHECK(net != NULL);
+    if (!net) return;
+    p = nn_params(net);
     nn_rng_seed(&rng, 9);
-    for (size_t k = 0; k < 20000 + sizeof special / sizeof *special; k++) {
-        char buf[40];
-        nn__text t = {buf, sizeof buf - 1, 0, "p", "P"};
-        float f, back;
-        if (k < sizeof special / sizeof *special) {
-            f = special[k];
-        } else { /* any finite float */
-            uint32_t bits = nn_rng_u32(&rng);
+    for (k = 0; k < 2 * N_LIT; k++) { /* W (N_LIT x 1), then b */
+        float f = k < n_special ? special[k] : 0.0f;
+        while (k >= n_special) { /* any finite float */
+            const uint32_t bits = nn_rng_u32(&rng);
             memcpy(&f, &bits, sizeof f);
-            if (!(f - f == 0)) continue;
+            if (f - f == 0) break;
         }
-        nn__text_float(&t, f);
-        buf[t.len] = 0;
-        CHECK(t.len < sizeof buf - 1 && buf[t.len - 1] == 'f');
-        buf[t.len - 1] = 0;
-        back = strtof(buf, NULL);
-        all &= memcmp(&back, &f, sizeof f) == 0;
-        if (memcmp(&back, &f, sizeof f) != 0) printf("  literal %s for %.9g\n", buf, (double)f);
+        p[k] = (nn_real)f;
     }
-    CHECK(all);
+    CHECK(nn_export_c_mem(net, "lit", NULL, NULL, 0, &len) == NN_OK);
+    text = (char *)malloc(len + 1);
+    CHECK(text && nn_export_c_mem(net, "lit", NULL, text, len + 1, NULL) == NN_OK);
+    k = 0;
+    for (size_t a = 0; text && a < 2; a++) {
+        const char *s = strstr(text, arrays[a]);
+        s = s ? strchr(s, '{') : NULL;
+        CHECK(s != NULL);
+        while (s && all) {
+            char *end;
+            float back, want;
+            s++;
+            while (*s == ' ' || *s == '\n') s++;
+            if (*s == '}') break;
+            back = strtof(s, &end);
+            want = (float)p[k];
+            all &= end != s && end[0] == 'f' && end[1] == ',' && k < 2 * N_LIT &&
+                   memcmp(&back, &want, sizeof back) == 0;
+            if (!all) printf("  literal %.20s for %.9g\n", s, (double)want);
+            k++;
+            s = end + 1;
+        }
+    }
+    CHECK(all && k == 2 * N_LIT);
+    free(text);
+    nn_destroy(net);
 }
 
 static void check_refusals(void) {
@@ -438,7 +465,7 @@ int main(void) {
         const uint32_t every = th_emulated() ? 1009 : 61; /* both prime */
         const double e = worst_ulps(0, -87.33f, 0.0f, every);
         const double t = worst_ulps(1, 0.0f, 9.0f, every), tn = worst_ulps(1, -9.0f, 0.0f, every);
-        printf("no-libm e^x: %.2f ulp, tanh: %.2f ulp (every %uth float)\n", e, NN__MAX(t, tn),
+        printf("no-libm e^x: %.2f ulp, tanh: %.2f ulp (every %uth float)\n", e, MAX(t, tn),
                (unsigned)every);
         CHECK(e <= 1.3 && t <= 2.6 && tn <= 2.6);
     }
