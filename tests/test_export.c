@@ -345,7 +345,8 @@ static void check_literals(void) {
     p = nn_params(net);
     nn_rng_seed(&rng, 9);
     for (k = 0; k < 2 * N_LIT; k++) { /* W (N_LIT x 1), then b */
-        float f = k < n_special ? special[k] : 0.0f;
+        float f = 0;
+        if (k < n_special) f = special[k];
         while (k >= n_special) { /* any finite float */
             const uint32_t bits = nn_rng_u32(&rng);
             memcpy(&f, &bits, sizeof f);
