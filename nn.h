@@ -2664,10 +2664,12 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
    - Small batches: below NN__SMALL rows a tile would be mostly padding,
      so the forward pass takes each dot product in NN__LANES partial sums
      (nn__dot_lanes), which round differently from the one running sum of
-     the reference; dW and dx keep the reference's order, a row at a time
-     (nn__axpy).  Rows shorter than NN__LANES (XOR's 2 inputs) take the
-     reference loops whatever the batch.  The cut is the same on every ISA,
-     so which sums a batch gets does not depend on the machine.
+     the reference, several rows of W at a time; dW and dx keep the
+     reference's order, a row at a time (nn__axpy).  Rows shorter than
+     NN__LANES (XOR's 2 inputs) keep the reference's sums whatever the
+     batch (the forward pass takes 8 at a time).  The cut is the same on
+     every ISA, so which sums a batch gets does not depend on the
+     machine.
    - SGD without dW: nn_train's plain SGD takes each weight's step where
      its gradient is summed, and never stores dW (nn__sgd_fused).
    - Threads: with -fopenmp, products of more than NN__PAR_MIN multiply-adds
@@ -2991,8 +2993,75 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
     for (; i < n; i++) y[i] += alpha * x[i];
 }
 
-/* z = x.W^T + b for small batches: each dot product in the lanes
-   (nn__dot_lanes), then the bias and the tail of the row one by one */
+/* Small batches, one sample at a time (what nn_predict on one sample
+   runs): each dot product alone waits on the adder's latency at every
+   step, so the forward pass takes several rows of W at once against the
+   same x, each row's sums its own and in the order of the one-row kernels
+   (bit for bit the same z): rows of NN__LANES or more NN__XR at a time,
+   in vectors of NN__VN reals; shorter rows 8 at a time, each the
+   reference's running sum.  NN__XR rows keep 8 vectors of partial sums,
+   half the vector registers of SSE2 and AVX2 (in double on SSE2 that is
+   one row, as before).  The vectors are gcc's and clang's vector types,
+   because gcc -O3 vectorizes a plain loop over several rows' 16 lanes
+   across iterations, in shuffles that made the pass ten times slower;
+   other compilers take those rows one at a time. */
+#if defined(__GNUC__) || defined(__clang__)
+/* a loop of constant length unrolled, so that its array stays in
+   registers (gcc -O2 unrolls none of 8) */
+#define NN__UNROLL _Pragma("GCC unroll 8")
+#if defined(__AVX512F__)
+#define NN__VBYTES 64
+#elif defined(__AVX__)
+#define NN__VBYTES 32
+#else
+#define NN__VBYTES 16
+#endif
+typedef nn_real nn__vec __attribute__((vector_size(NN__VBYTES)));
+#define NN__VN (NN__VBYTES / sizeof(nn_real)) /* reals per vector */
+#define NN__VK (NN__LANES / NN__VN)           /* vectors per row of lanes */
+#define NN__XR (NN__VN / 2)                   /* rows at a time */
+
+/* x.w for NN__XR rows of W (w_r = W + r n_in) over the first n reals, n a
+   multiple of NN__LANES: lane v of row r is element v % NN__VN of
+   acc[r][v / NN__VN], added up as nn__lanes_sum adds lanes 0 .. 15 */
+static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
+                               const nn_real *NN_RESTRICT x,
+                               const nn_real *NN_RESTRICT W, size_t n_in,
+                               size_t n) {
+    nn__vec acc[NN__XR][NN__VK];
+    nn_real p[NN__LANES];
+    memset(acc, 0, sizeof acc);
+    for (size_t i = 0; i < n; i += NN__LANES) {
+        NN__UNROLL
+        for (size_t k = 0; k < NN__VK; k++) {
+            nn__vec xv, wv;
+            memcpy(&xv, x + i + k * NN__VN, sizeof xv);
+            NN__UNROLL
+            for (size_t r = 0; r < NN__XR; r++) {
+                memcpy(&wv, W + r * n_in + i + k * NN__VN, sizeof wv);
+                acc[r][k] += xv * wv;
+            }
+        }
+    }
+    for (size_t r = 0; r < NN__XR; r++) {
+        memcpy(p, acc[r], sizeof p);
+        sum[r] = ((p[0] + p[8]) + (p[4] + p[12])) + ((p[2] + p[10]) + (p[6] + p[14])) +
+                 (((p[1] + p[9]) + (p[5] + p[13])) + ((p[3] + p[11]) + (p[7] + p[15])));
+    }
+}
+#else
+#define NN__UNROLL
+#define NN__XR 1
+static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
+                               const nn_real *NN_RESTRICT x,
+                               const nn_real *NN_RESTRICT W, size_t n_in,
+                               size_t n) {
+    (void)n_in;
+    sum[0] = nn__dot_lanes(x, W, n);
+}
+#endif
+
+/* z = x.W^T + b for small batches and short rows (see above) */
 static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT x,
                                     const nn_real *NN_RESTRICT W,
@@ -3001,27 +3070,52 @@ static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
     const size_t n_full = n_in / NN__LANES * NN__LANES;
     for (size_t s = 0; s < B; s++) {
         const nn_real *xs = x + s * n_in;
-        for (size_t o = 0; o < n_out; o++) {
+        nn_real *zs = z + s * n_out;
+        size_t o = 0;
+        if (n_full == 0) /* the reference's sums, 8 rows at a time */
+            for (; o + 8 <= n_out; o += 8) {
+                const nn_real *Wo = W + o * n_in;
+                nn_real sum[8];
+                NN__UNROLL
+                for (size_t r = 0; r < 8; r++) sum[r] = b[o + r];
+                for (size_t i = 0; i < n_in; i++) {
+                    NN__UNROLL
+                    for (size_t r = 0; r < 8; r++) sum[r] += xs[i] * Wo[r * n_in + i];
+                }
+                NN__UNROLL
+                for (size_t r = 0; r < 8; r++) zs[o + r] = sum[r];
+            }
+        else
+            for (; o + NN__XR <= n_out; o += NN__XR) {
+                const nn_real *Wo = W + o * n_in;
+                nn_real sum[NN__XR];
+                nn__dot_lanes_rows(sum, xs, Wo, n_in, n_full);
+                for (size_t r = 0; r < NN__XR; r++) {
+                    sum[r] += b[o + r];
+                    for (size_t i = n_full; i < n_in; i++) sum[r] += xs[i] * Wo[r * n_in + i];
+                    zs[o + r] = sum[r];
+                }
+            }
+        if (o < n_out && n_full == 0) /* the rows left, one at a time */
+            nn__dense_forward_ref(zs + o, xs, W + o * n_in, b + o, 1, n_in, n_out - o);
+        for (; n_full && o < n_out; o++) {
             const nn_real *Wo = W + o * n_in;
             nn_real sum = b[o] + nn__dot_lanes(xs, Wo, n_full);
             for (size_t i = n_full; i < n_in; i++) sum += xs[i] * Wo[i];
-            z[s * n_out + o] = sum;
+            zs[o] = sum;
         }
     }
 }
 
-/* The dense layer's three products: the reference loops for short rows,
-   the lanes for small batches, nn__gemm for the rest */
+/* The dense layer's three products: the lanes for small batches (and, in
+   the forward pass, short rows), the reference loops for short rows,
+   nn__gemm for the rest */
 static void nn__dense_forward(nn_real *NN_RESTRICT z,
                               const nn_real *NN_RESTRICT x,
                               const nn_real *NN_RESTRICT W,
                               const nn_real *NN_RESTRICT b, size_t B,
                               size_t n_in, size_t n_out) {
-    if (n_in < NN__LANES) { /* rows too short for anything but this */
-        nn__dense_forward_ref(z, x, W, b, B, n_in, n_out);
-        return;
-    }
-    if (B < NN__SMALL) {
+    if (B < NN__SMALL || n_in < NN__LANES) {
         nn__dense_forward_lanes(z, x, W, b, B, n_in, n_out);
         return;
     }
