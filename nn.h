@@ -772,10 +772,11 @@ NNDEF nn_net *nn_load(const char *path, nn_result *err);
    NN_EXPORT_FLOAT: the arithmetic of nn_predict on one sample in a float
    build, sum for sum in the same order: the same outputs bit for bit when
    both are compiled with the same floating-point contraction (tested; a
-   double net's weights are rounded to float).  It needs expf (sigmoid,
-   softmax) and tanhf from libm, unless no_libm is set: then the header
-   brings its own e^x and tanh (within 1.3 and 2.6 ulp of the exact
-   values for every float; see nn__float_exp_code), and needs no libm.
+   double net's weights are rounded to float).  Its tanh is nn.h's own
+   float tanh (within 2.60 ulp, no libm).  It needs expf (sigmoid,
+   softmax) from libm, unless no_libm is set: then the header brings its
+   own e^x (within 1.22 ulp of the exact value for every float; see
+   nn__float_exp_code), and needs no libm.
 
    NN_EXPORT_INT8: the TensorFlow Lite Micro scheme.  Weights are int8 with
    one symmetric scale per output unit; each layer's input is int8 with a
@@ -804,8 +805,8 @@ typedef enum nn_export_kind {
 
 typedef struct nn_export_options {
     nn_export_kind kind;
-    int no_libm;            /* nonzero: the header's own e^x and tanh instead
-                               of libm's (in int8, for the float output) */
+    int no_libm;            /* nonzero: the header's own e^x instead of
+                               libm's (in int8, for the float output) */
     const nn_real *calib_x; /* NN_EXPORT_INT8: calib_n >= 1 raw input rows */
     size_t calib_n;         /*   to calibrate the activations' ranges */
     const char *note;       /* optional: one line (no newline, no comment
@@ -950,8 +951,51 @@ static nn_real nn__sqrt(nn_real x) {
     return sizeof(nn_real) == sizeof(float) ? (nn_real)sqrtf((float)x)
                                             : (nn_real)sqrt((double)x);
 }
+
+/* tanh in float, without libm: tanh x = -m / (2 + m) with m = e^(-2x) - 1
+   for x >= 0, and tanh(-x) = -tanh x.  For y = -2|x| <= 0,
+     e^y - 1 = 2^k (e^r - 1) + (2^k - 1),  k = trunc(y / ln 2 - 1/2),
+   r = y - k ln 2 in [-0.35, 0.35] (ln 2 in two parts, Cody and Waite, so
+   that r is exact), e^r - 1 by its Taylor series to r^7 (the rest is
+   below 1.5e-8 of it), 2^k made in the exponent bits; the sum keeps
+   tanh's relative accuracy near 0.  |x| is first brought to at most
+   43.665, half of 87.33, beyond which e^y leaves the normal floats and
+   tanh is 1 in float; that also gives a NaN a value to compute with, and
+   the NaN itself is put back at the end.  Within 2.60 ulp of the exact
+   value over all floats (2.595 at 0.21997, the worst of every positive
+   float; tests/test_activations.c checks every 61st).  Unlike libm's
+   tanhf it calls nothing and takes no branch that depends on x, so that
+   it vectorizes (nn__tanh_all), and the float
+   export writes this same code (nn__float_tanh_code), so that exported
+   headers compute the same bits. */
+static float nn__tanhf(float x) {
+    uint32_t xb, ab, tb;
+    float y, r, q, p2, m, t;
+    int k;
+    memcpy(&xb, &x, sizeof xb);
+    ab = xb & 0x7fffffffu;                  /* |x| */
+    if (ab > 0x422ea8f6u) ab = 0x422ea8f6u; /* at most 43.665 */
+    memcpy(&y, &ab, sizeof y);
+    y *= -2.0f;
+    k = (int)(y * 1.44269504f - 0.5f);
+    r = (y - (float)k * 0.693359375f) + (float)k * 2.12194440e-4f;
+    q = r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f +
+        r * (8.33333377e-3f + r * (1.38888892e-3f + r * 1.98412701e-4f))))));
+    tb = (uint32_t)(k + 127) << 23;         /* 2^k */
+    memcpy(&p2, &tb, sizeof p2);
+    m = p2 * q + (p2 - 1.0f);               /* e^y - 1 */
+    t = m / (2.0f + m);                     /* -tanh |x| */
+    memcpy(&tb, &t, sizeof tb);
+    tb = (tb & 0x7fffffffu) | (xb & 0x80000000u); /* with the sign of x */
+    if ((xb & 0x7fffffffu) > 0x7f800000u) tb = xb; /* NaN */
+    memcpy(&t, &tb, sizeof t);
+    return t;
+}
+
+/* tanh in the precision of nn_real: libm's in double, nn__tanhf's in
+   float */
 static nn_real nn__tanh(nn_real x) {
-    return sizeof(nn_real) == sizeof(float) ? (nn_real)tanhf((float)x)
+    return sizeof(nn_real) == sizeof(float) ? (nn_real)nn__tanhf((float)x)
                                             : (nn_real)tanh((double)x);
 }
 
@@ -1010,6 +1054,7 @@ struct nn__opt_k;
 #define nn__dense_backward_params nn__dense_backward_params_ref
 #define nn__dense_backward_input nn__dense_backward_input_ref
 #define nn__zero_reals nn__zero_reals_ref
+#define nn__tanh_all nn__tanh_all_ref
 #define nn__sgd_apply nn__sgd_apply_ref
 #define nn__step_check nn__step_check_ref
 #else
@@ -1024,6 +1069,7 @@ static void nn__dense_backward_input(nn_real *dx, const nn_real *dz,
                                      const nn_real *W, size_t B, size_t n_in,
                                      size_t n_out);
 static void nn__zero_reals(nn_real *v, size_t n);
+static void nn__tanh_all(nn_real *a, const nn_real *z, size_t count);
 static void nn__sgd_apply(nn_real *w, const nn_real *g, nn_real lr,
                           nn_real lambda, size_t P);
 static int nn__step_check(const nn_net *net, const struct nn__opt_k *c);
@@ -1199,6 +1245,12 @@ static void nn__softmax_row(nn_real *NN_RESTRICT a,
     for (size_t o = 0; o < n; o++) a[o] /= sum;
 }
 
+/* a = tanh(z) over count reals */
+static void nn__tanh_all_ref(nn_real *NN_RESTRICT a,
+                             const nn_real *NN_RESTRICT z, size_t count) {
+    for (size_t k = 0; k < count; k++) a[k] = nn__tanh(z[k]);
+}
+
 static void nn__act_forward(nn_real *NN_RESTRICT a,
                             const nn_real *NN_RESTRICT z, size_t B, size_t n,
                             nn_act act) {
@@ -1212,7 +1264,7 @@ static void nn__act_forward(nn_real *NN_RESTRICT a,
         for (size_t k = 0; k < count; k++) a[k] = nn__sigmoid(z[k]);
         break;
     case NN_ACT_TANH:
-        for (size_t k = 0; k < count; k++) a[k] = nn__tanh(z[k]);
+        nn__tanh_all(a, z, count);
         break;
     case NN_ACT_RELU: /* !(z <= 0) passes a NaN on, as PyTorch's relu */
         for (size_t k = 0; k < count; k++) a[k] = !(z[k] <= 0) ? z[k] : 0;
@@ -2670,6 +2722,10 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      batch (the forward pass takes 8 at a time).  The cut is the same on
      every ISA, so which sums a batch gets does not depend on the
      machine.
+   - Vectors of the compiler: where gcc and clang evaluate float as float
+     (NN__VECTORS), the small batches' rows and the float tanh
+     (nn__tanh_all) go in their vector types, the same operations as the
+     scalar code and so the same bits.
    - SGD without dW: nn_train's plain SGD takes each weight's step where
      its gradient is summed, and never stores dW (nn__sgd_fused).
    - Threads: with -fopenmp, products of more than NN__PAR_MIN multiply-adds
@@ -3004,8 +3060,16 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
    one row, as before).  The vectors are gcc's and clang's vector types,
    because gcc -O3 vectorizes a plain loop over several rows' 16 lanes
    across iterations, in shuffles that made the pass ten times slower;
-   other compilers take those rows one at a time. */
-#if defined(__GNUC__) || defined(__clang__)
+   other compilers take those rows one at a time.  Only where float
+   arithmetic is float (FLT_EVAL_METHOD 0), as vectors' always is, so
+   that they sum what the scalar code sums: s390x's gcc evaluates float
+   expressions in double, and takes the scalar code. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__FLT_EVAL_METHOD__)
+#if __FLT_EVAL_METHOD__ == 0
+#define NN__VECTORS 1
+#endif
+#endif
+#ifdef NN__VECTORS
 /* a loop of constant length unrolled, so that its array stays in
    registers (gcc -O2 unrolls none of 8) */
 #define NN__UNROLL _Pragma("GCC unroll 8")
@@ -3192,6 +3256,48 @@ static void nn__zero_reals(nn_real *v, size_t n) {
         nn__share_reals(n, &lo, &hi);
         if (lo < hi) nn__zero_reals_ref(v + lo, hi - lo);
     }
+}
+
+/* a = tanh(z): in float, nn__tanhf four at a time in gcc's and clang's
+   vector types (NN__VECTORS), the same operations and so the same bits;
+   libm's tanh in double. */
+#ifdef NN__VECTORS
+typedef float nn__f4 __attribute__((vector_size(16)));
+typedef int32_t nn__i4 __attribute__((vector_size(16)));
+typedef uint32_t nn__u4 __attribute__((vector_size(16)));
+static void nn__tanhf4(float *a, const float *z) {
+    nn__f4 x, y, r, q, p2, m, t;
+    nn__u4 xb, ab, tb, mask;
+    nn__i4 k;
+    memcpy(&x, z, sizeof x);
+    xb = (nn__u4)x;
+    ab = xb & 0x7fffffffu;
+    mask = (nn__u4)(ab > 0x422ea8f6u);
+    ab = (ab & ~mask) | (mask & 0x422ea8f6u);
+    y = (nn__f4)ab * -2.0f;
+    k = __builtin_convertvector(y * 1.44269504f - 0.5f, nn__i4);
+    r = (y - __builtin_convertvector(k, nn__f4) * 0.693359375f) +
+        __builtin_convertvector(k, nn__f4) * 2.12194440e-4f;
+    q = r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f +
+        r * (8.33333377e-3f + r * (1.38888892e-3f + r * 1.98412701e-4f))))));
+    p2 = (nn__f4)((nn__u4)(k + 127) << 23);
+    m = p2 * q + (p2 - 1.0f);
+    t = m / (2.0f + m);
+    tb = ((nn__u4)t & 0x7fffffffu) | (xb & 0x80000000u);
+    mask = (nn__u4)((xb & 0x7fffffffu) > 0x7f800000u);
+    tb = (tb & ~mask) | (xb & mask);
+    memcpy(a, &tb, sizeof tb);
+}
+#endif
+static void nn__tanh_all(nn_real *NN_RESTRICT a, const nn_real *NN_RESTRICT z,
+                         size_t count) {
+    size_t k = 0;
+#ifdef NN__VECTORS
+    if (sizeof(nn_real) == sizeof(float))
+        for (; k + 4 <= count; k += 4)
+            nn__tanhf4((float *)(void *)(a + k), (const float *)(const void *)(z + k));
+#endif
+    nn__tanh_all_ref(a + k, z + k, count - k);
 }
 
 /* The largest |x| over n reals, or HUGE_VAL when one is not finite; the
@@ -4226,19 +4332,16 @@ static void nn__emit_rom(nn__text *t, int floats) {
 }
 
 /* The float export.
-   The no-libm e^x and tanh take only arguments <= 0 (nn.h's sigmoid and
-   softmax never pass e^x a positive one, and tanh is odd):
+   Its tanh is nn.h's own, nn__tanhf (nn__float_tanh_code), always.  Its
+   e^x is libm's expf, or with no_libm its own, which takes only arguments
+   <= 0 (nn.h's sigmoid and softmax never pass e^x a positive one):
      e^x = 2^k e^r, k = round(x / ln 2), r = x - k ln 2 in [-0.35, 0.35]
      (ln 2 in two parts, Cody and Waite, so that r is exact), e^r - 1 by
      its Taylor series to r^7 (the rest is below 1.5e-8 of it), 2^k made
      in the exponent bits; 0 below -87.33, where e^x leaves the normal
      floats.
-     tanh x = -m / (2 + m), m = e^(-2|x|) - 1 taken as 2^k (e^r - 1) +
-     (2^k - 1), which keeps tanh's relative accuracy near 0.
-   Against libm in double over every float, e^x in [-87.33, 0] and tanh
-   in (0, 9] (1 in float beyond), the worst errors are 1.22 ulp (e^x) and
-   2.60 ulp (tanh, near 0.22, where 2^k (e^r - 1) + (2^k - 1) cancels a
-   little); tests/test_export.c checks every 61st float. */
+   Against libm in double over every float in [-87.33, 0], the worst
+   error is 1.22 ulp; tests/test_export.c checks every 61st float. */
 static const char nn__float_exp_code[] =
     "/* e^x for x <= 0 (and e^x - 1 in *m1): no libm */\n"
     "static inline float %p__exp(float x, float *m1) {\n"
@@ -4257,6 +4360,34 @@ static const char nn__float_exp_code[] =
     "    memcpy(&p2, &bits, sizeof p2);\n"
     "    if (m1) *m1 = p2 * q + (p2 - 1.0f);\n"
     "    return p2 * q + p2;\n"
+    "}\n\n";
+
+/* nn__tanhf, the same code: the header's tanh in every float export */
+static const char nn__float_tanh_code[] =
+    "/* tanh x = -m / (2 + m), m = e^(-2|x|) - 1, with the sign of x (nn.h's\n"
+    "   nn__tanhf, which explains it): no libm */\n"
+    "static inline float %p__tanh(float x) {\n"
+    "    uint32_t xb, ab, tb;\n"
+    "    float y, r, q, p2, m, t;\n"
+    "    int k;\n"
+    "    memcpy(&xb, &x, sizeof xb);\n"
+    "    ab = xb & 0x7fffffffu;\n"
+    "    if (ab > 0x422ea8f6u) ab = 0x422ea8f6u;\n"
+    "    memcpy(&y, &ab, sizeof y);\n"
+    "    y *= -2.0f;\n"
+    "    k = (int)(y * 1.44269504f - 0.5f);\n"
+    "    r = (y - (float)k * 0.693359375f) + (float)k * 2.12194440e-4f;\n"
+    "    q = r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f +\n"
+    "        r * (8.33333377e-3f + r * (1.38888892e-3f + r * 1.98412701e-4f))))));\n"
+    "    tb = (uint32_t)(k + 127) << 23;\n"
+    "    memcpy(&p2, &tb, sizeof p2);\n"
+    "    m = p2 * q + (p2 - 1.0f);\n"
+    "    t = m / (2.0f + m);\n"
+    "    memcpy(&tb, &t, sizeof tb);\n"
+    "    tb = (tb & 0x7fffffffu) | (xb & 0x80000000u);\n"
+    "    if ((xb & 0x7fffffffu) > 0x7f800000u) tb = xb;\n"
+    "    memcpy(&t, &tb, sizeof t);\n"
+    "    return t;\n"
     "}\n\n";
 
 /* The code of one dense layer, as nn__dense_forward on one sample: rows
@@ -4297,7 +4428,7 @@ static size_t nn__export_width(const nn_net *net, int with_input) {
    (FLT_EVAL_METHOD 1, as on s390x), a float constant beside a float
    variable is what gcc's -Wdouble-promotion flags. */
 static void nn__emit_float_act(nn__text *t, nn_act act, const char *a,
-                               const char *z, size_t n, int no_libm) {
+                               const char *z, size_t n) {
     switch (act) {
     case NN_ACT_LINEAR:
         nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = %s[i];\n", n, a, z);
@@ -4307,9 +4438,7 @@ static void nn__emit_float_act(nn__text *t, nn_act act, const char *a,
                  n, a, z);
         break;
     case NN_ACT_TANH:
-        nn__emit(t, no_libm ? "    for (i = 0; i < %z; i++) %s[i] = %p__tanh(%s[i]);\n"
-                            : "    for (i = 0; i < %z; i++) %s[i] = tanhf(%s[i]);\n",
-                 n, a, z);
+        nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = %p__tanh(%s[i]);\n", n, a, z);
         break;
     case NN_ACT_RELU:
         nn__emit(t, "    for (i = 0; i < %z; i++) %s[i] = !(%s[i] <= 0) ? %s[i] : 0;\n",
@@ -4336,21 +4465,18 @@ static void nn__emit_title(nn__text *t, const nn_net *net,
     if (opt->note) nn__emit(t, "   %s\n", opt->note);
 }
 
-/* What the activations in `used` (bits 1 << nn_act) take from libm:
-   "expf", "tanhf", "expf and tanhf", or NULL for nothing (also with
-   no_libm, where the header brings its own) */
-static const char *nn__libm_needs(unsigned used, int no_libm) {
-    const int e = (used & ((1u << NN_ACT_SIGMOID) | (1u << NN_ACT_SOFTMAX))) != 0;
-    const int h = (used & (1u << NN_ACT_TANH)) != 0;
-    if (no_libm || (!e && !h)) return NULL;
-    return e && h ? "expf and tanhf" : e ? "expf" : "tanhf";
+/* Whether the activations in `used` (bits 1 << nn_act) take e^x: sigmoid
+   and softmax, from libm (expf) unless no_libm brings the header's own */
+static int nn__uses_exp(unsigned used) {
+    return (used & ((1u << NN_ACT_SIGMOID) | (1u << NN_ACT_SOFTMAX))) != 0;
 }
 
-/* The include their code needs: <math.h> for libm's functions, <string.h>
-   for the memcpy of the header's own e^x. */
+/* The includes their code needs: <math.h> for libm's expf, <string.h> for
+   the memcpy of the header's own e^x and tanh. */
 static void nn__emit_act_include(nn__text *t, unsigned used, int no_libm) {
-    if (nn__libm_needs(used, 0) == NULL) return;
-    nn__emit(t, no_libm ? "#include <string.h>\n" : "#include <math.h>\n");
+    if (nn__uses_exp(used) && !no_libm) nn__emit(t, "#include <math.h>\n");
+    if ((nn__uses_exp(used) && no_libm) || (used & (1u << NN_ACT_TANH)))
+        nn__emit(t, "#include <string.h>\n");
 }
 
 /* Which activations a net uses, as bits 1 << nn_act. */
@@ -4362,14 +4488,8 @@ static unsigned nn__acts_used(const nn_net *net) {
 
 /* The helpers the activations in `used` (bits 1 << nn_act) call. */
 static void nn__emit_act_code(nn__text *t, unsigned used, int no_libm) {
-    if (no_libm && nn__libm_needs(used, 0) != NULL) nn__emit(t, nn__float_exp_code);
-    if (no_libm && (used & (1u << NN_ACT_TANH)))
-        nn__emit(t,
-                 "static inline float %p__tanh(float x) {\n"
-                 "    float m;\n"
-                 "    (void)%p__exp(x > 0 ? -2 * x : 2 * x, &m);\n"
-                 "    return x > 0 ? -m / (2.0f + m) : m / (2.0f + m);\n"
-                 "}\n\n");
+    if (no_libm && nn__uses_exp(used)) nn__emit(t, nn__float_exp_code);
+    if (used & (1u << NN_ACT_TANH)) nn__emit(t, nn__float_tanh_code);
     if ((used & (1u << NN_ACT_SIGMOID)) && no_libm)
         nn__emit(t,
                  "static inline float %p__sigmoid(float z) {\n"
@@ -4443,8 +4563,8 @@ static void nn__export_float(nn__text *t, const nn_net *net,
     const size_t L = net->n_layers, n_in = net->sizes[0], n_out = net->sizes[L];
     const int no_libm = opt->no_libm != 0;
     const unsigned used = nn__acts_used(net);
-    const int own = no_libm && nn__libm_needs(used, 0) != NULL; /* own e^x, tanh */
-    const char *libm = nn__libm_needs(used, no_libm);
+    const int own = no_libm && nn__uses_exp(used);   /* the header's own e^x */
+    const int libm = !no_libm && nn__uses_exp(used); /* libm's expf */
     const size_t width = nn__export_width(net, net->scaled);
     const int classes = nn__has_classes(net);
     size_t bytes = (net->scaled ? 2 * n_in : 0) * sizeof(float);
@@ -4464,14 +4584,13 @@ static void nn__export_float(nn__text *t, const nn_net *net,
              "   reentrant.  C99 or C++, no allocation, ",
              bytes, 2 * width * sizeof(float));
     if (libm)
-        nn__emit(t, "needs %s from libm (-lm).\n", libm);
+        nn__emit(t, "needs expf from libm (-lm).\n");
     else
-        nn__emit(t, "no libm%s.\n",
-                 own ? " (e^x and tanh are this header's own, within 1.3\n   and 2.6 ulp)" : "");
+        nn__emit(t, "no libm%s.\n", own ? " (e^x is this header's own, within 1.3 ulp)" : "");
     nn__emit(t,
              "   The arithmetic is nn_predict's on one sample in a float build, so the\n"
              "   outputs are the same bit for bit when both are compiled alike%s. */\n",
-             own ? " (up to\n   the e^x and tanh)" : "");
+             own ? " (up to\n   the e^x)" : "");
     nn__emit_rom(t, 1);
     nn__emit_act_include(t, used, no_libm);
     nn__emit(t, "\n#define %P_N_IN %z\n#define %P_N_OUT %z\n#define %P_SCRATCH_BYTES %z\n\n",
@@ -4509,7 +4628,7 @@ static void nn__export_float(nn__text *t, const nn_net *net,
                  l == 0 && !net->scaled ? "x" : "a", l, l, net->sizes[l],
                  net->sizes[l + 1]);
         nn__emit_float_act(t, net->acts[l], l == L - 1 ? "y" : "a", "z",
-                           net->sizes[l + 1], no_libm);
+                           net->sizes[l + 1]);
     }
     if (!net->scaled && L == 1) nn__emit(t, "    (void)a;\n");
     if (!net->scaled && used == 1u << NN_ACT_SOFTMAX) nn__emit(t, "    (void)i;\n");
@@ -4791,7 +4910,7 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
     const unsigned out_used = 1u << out_act;
     const int classes = nn__has_classes(net);
     const int no_libm = opt->no_libm != 0;
-    const char *libm = nn__libm_needs(out_used, no_libm);
+    const int libm = !no_libm && nn__uses_exp(out_used); /* libm's expf */
     size_t bytes = 0, hidden = 0, scratch;
     for (size_t l = 0; l < L; l++) {
         const size_t ni = net->sizes[l], no = net->sizes[l + 1];
@@ -4823,7 +4942,7 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
              "   Weights: one symmetric scale per output unit; activations: a scale\n"
              "   and zero point per layer, calibrated on %z sample rows. */\n",
              bytes, 8 * n_in, scratch, n_in,
-             libm ? libm : "no libm", libm ? " from libm (-lm)" : "",
+             libm ? "expf" : "no libm", libm ? " from libm (-lm)" : "",
              opt->calib_n);
     nn__emit_rom(t, 1);
     nn__emit(t,
@@ -4894,7 +5013,7 @@ static void nn__export_int8(nn__text *t, const nn_net *net,
              "    for (i = 0; i < %z; i++) y[i] = (float)zq[i] * %P_Z_SCALE;\n",
              n_in, n_in, n_out, n_out);
     if (out_act != NN_ACT_LINEAR)
-        nn__emit_float_act(t, out_act, "y", "y", n_out, no_libm);
+        nn__emit_float_act(t, out_act, "y", "y", n_out);
     nn__emit(t, "}\n\n");
     if (classes)
         nn__emit(t,

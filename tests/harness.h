@@ -52,6 +52,14 @@ static inline int th_emulated(void) {
     return run && *run;
 }
 
+/* the distance of a from b in units in the last place of b as a float */
+static inline double th_ulps(double a, double b) {
+    int e;
+    if (b == 0) return a == 0 ? 0 : 1e9;
+    (void)frexp(b, &e);
+    return fabs(a - b) / ldexp(1.0, (e < -125 ? -125 : e) - 24);
+}
+
 /* 1 in a double build, 0 in a float build */
 #define TH_DOUBLE (sizeof(nn_real) == sizeof(double))
 

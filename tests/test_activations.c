@@ -1,9 +1,12 @@
 /* Each activation's forward on known values and extremes, and its backward
    against central differences of its forward at many points (away from the
-   kink of ReLU). */
+   kink of ReLU); nn.h's float tanh against tanh in double, and its vector
+   form against it bit for bit. */
 #define NN_IMPLEMENTATION
 #include "../nn.h"
 #include "harness.h"
+
+#include <string.h>
 
 static nn_real f1(nn_act act, nn_real z) {
     nn_real a;
@@ -117,8 +120,54 @@ static void check_values(void) {
     }
 }
 
+/* nn__tanhf within 2.6 ulp of tanh in double over every `every`-th float
+   of [-9, 9] (beyond, tanh is 1 in float to within half an ulp); the
+   activation's loop (nn__tanh_all, four at a time where the compiler has
+   vectors) bit for bit nn__tanhf over every `every`-th of all 2^32 bit
+   patterns, NaNs and infinities included. */
+static void check_tanhf(uint32_t every) {
+    enum { RUN = 1000 };
+    static nn_real z[RUN], a[RUN];
+    double worst = 0, worst_x = 0;
+    int same = 1, nan_ok = 1;
+    size_t n = 0;
+    for (uint32_t b = 0; b <= 0x41100000u; b += every) /* 0 .. 9, and the negatives */
+        for (int sign = 0; sign < 2; sign++) {
+            const uint32_t bits = b | (sign ? 0x80000000u : 0u);
+            float x, got;
+            double err;
+            memcpy(&x, &bits, sizeof x);
+            got = nn__tanhf(x);
+            err = th_ulps((double)got, tanh((double)x));
+            if (err > worst) worst = err, worst_x = (double)x;
+        }
+    printf("nn__tanhf: %.2f ulp at %.9g (every %uth float of [-9, 9])\n", worst, worst_x,
+           (unsigned)every);
+    CHECK(worst <= 2.6);
+    CHECK(nn__tanhf(9.5f) == 1 && nn__tanhf(-50.0f) == -1 && nn__tanhf(INFINITY) == 1 &&
+          nn__tanhf(-INFINITY) == -1);
+    CHECK(nn__tanhf(0.0f) == 0 && !signbit(nn__tanhf(0.0f)) && signbit(nn__tanhf(-0.0f)));
+    for (uint64_t b = 0; b <= 0xffffffffu; b += every) {
+        const uint32_t bits = (uint32_t)b;
+        float x;
+        memcpy(&x, &bits, sizeof x);
+        z[n++] = (nn_real)x;
+        if (n == RUN || b + every > 0xffffffffu) {
+            nn__act_forward(a, z, 1, n, NN_ACT_TANH);
+            for (size_t k = 0; k < n; k++) {
+                const float want = nn__tanhf((float)z[k]);
+                if (isnan(want)) nan_ok &= isnan((double)a[k]) && isnan((double)z[k]);
+                else same &= memcmp(&want, &a[k], sizeof want) == 0;
+            }
+            n = 0;
+        }
+    }
+    CHECK(same && nan_ok);
+}
+
 int main(void) {
     check_values();
+    if (!TH_DOUBLE) check_tanhf(th_emulated() ? 1009 : 61);
     for (int act = 0; act < NN_ACT_COUNT; act++)
         if (act != NN_ACT_SOFTMAX) check_elementwise((nn_act)act);
     {

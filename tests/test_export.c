@@ -214,14 +214,6 @@ int main(int argc, char **argv) {
 
 #include "exported.h"
 
-/* the distance of a from b in units in the last place of b as a float */
-static double ulps(double a, double b) {
-    int e;
-    if (b == 0) return a == 0 ? 0 : 1e9;
-    (void)frexp(b, &e);
-    return fabs(a - b) / ldexp(1.0, (e < -125 ? -125 : e) - 24);
-}
-
 /* the no-libm e^x and tanh of n_deep's header (they are the same text in
    every header) against libm in double, over every `stride`-th float of
    [lo, hi]; the worst error in ulp.  The header's float code does not
@@ -238,7 +230,7 @@ static double worst_ulps(int tanh_, float lo, float hi, uint32_t stride) {
         const double want = tanh_ ? tanh((double)x) : exp((double)x);
         const float got = tanh_ ? n_deep__tanh(x) : n_deep__exp(x, NULL);
         uint32_t bits;
-        worst = MAX(worst, ulps((double)got, want));
+        worst = MAX(worst, th_ulps((double)got, want));
         memcpy(&bits, &x, sizeof bits);
         /* float order: up for positive bits, down for negative */
         if (x < 0) bits = bits > 0x80000000u + stride ? bits - stride : 0u;
