@@ -999,6 +999,11 @@ static nn_real nn__tanh(nn_real x) {
                                             : (nn_real)tanh((double)x);
 }
 
+/* a = tanh(z) over count reals: tanh's activation loop */
+static void nn__tanh_all_ref(nn_real *a, const nn_real *z, size_t count) {
+    for (size_t k = 0; k < count; k++) a[k] = nn__tanh(z[k]);
+}
+
 /* 1 for a finite number, 0 for NaN and infinities: x - x is NaN for
    both (this needs IEEE arithmetic, so no -ffast-math). */
 static int nn__finite(double x) { return x - x == 0; }
@@ -1245,12 +1250,6 @@ static void nn__softmax_row(nn_real *NN_RESTRICT a,
     for (size_t o = 0; o < n; o++) a[o] /= sum;
 }
 
-/* a = tanh(z) over count reals */
-static void nn__tanh_all_ref(nn_real *NN_RESTRICT a,
-                             const nn_real *NN_RESTRICT z, size_t count) {
-    for (size_t k = 0; k < count; k++) a[k] = nn__tanh(z[k]);
-}
-
 static void nn__act_forward(nn_real *NN_RESTRICT a,
                             const nn_real *NN_RESTRICT z, size_t B, size_t n,
                             nn_act act) {
@@ -1443,9 +1442,8 @@ static void nn__sigmoid_bce_backward(nn_real *dz, const nn_real *a,
    Layer l's z starts at capacity * (sizes[0] + 2 * width_before[l]), where
    width_before[l] = sizes[1] + ... + sizes[l]. */
 
-/* The weights and the workspace start on a 64-byte boundary, a cache line:
-   NN_MALLOC is asked for NN__ALIGN bytes more, and nn__aligned gives the
-   first such address in them. */
+/* The weights and the workspace start on a 64-byte boundary: NN_MALLOC is
+   asked for NN__ALIGN bytes more; nn__aligned gives the first such one. */
 #define NN__ALIGN 64
 static nn_real *nn__aligned(void *mem) {
     unsigned char *p = (unsigned char *)mem;
