@@ -139,7 +139,10 @@ static void check_tanhf(uint32_t every) {
             memcpy(&x, &bits, sizeof x);
             got = nn__tanhf(x);
             err = th_ulps((double)got, tanh((double)x));
-            if (err > worst) worst = err, worst_x = (double)x;
+            if (err > worst) {
+                worst = err;
+                worst_x = (double)x;
+            }
         }
     printf("nn__tanhf: %.2f ulp at %.9g (every %uth float of [-9, 9])\n", worst, worst_x,
            (unsigned)every);
