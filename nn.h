@@ -2716,10 +2716,9 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      (nn__dot_lanes), which round differently from the one running sum of
      the reference, several rows of W at a time; dW and dx keep the
      reference's order, a row at a time (nn__axpy).  Rows shorter than
-     NN__LANES (XOR's 2 inputs) keep the reference's sums whatever the
-     batch (the forward pass takes 8 at a time).  The cut is the same on
-     every ISA, so which sums a batch gets does not depend on the
-     machine.
+     NN__LANES (XOR's 2 inputs) take the reference loops whatever the
+     batch.  The cut is the same on every ISA, so which sums a batch gets
+     does not depend on the machine.
    - Vectors of the compiler: where gcc and clang evaluate float as float
      (NN__VECTORS), the small batches' rows and the float tanh
      (nn__tanh_all) go in their vector types, the same operations as the
@@ -3051,17 +3050,17 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
    runs): each dot product alone waits on the adder's latency at every
    step, so the forward pass takes several rows of W at once against the
    same x, each row's sums its own and in the order of the one-row kernels
-   (bit for bit the same z): rows of NN__LANES or more NN__XR at a time,
-   in vectors of NN__VN reals; shorter rows 8 at a time, each the
-   reference's running sum.  NN__XR rows keep 8 vectors of partial sums,
-   half the vector registers of SSE2 and AVX2 (in double on SSE2 that is
-   one row, as before).  The vectors are gcc's and clang's vector types,
-   because gcc -O3 vectorizes a plain loop over several rows' 16 lanes
-   across iterations, in shuffles that made the pass ten times slower;
-   other compilers take those rows one at a time.  Only where float
-   arithmetic is float (FLT_EVAL_METHOD 0), as vectors' always is, so
-   that they sum what the scalar code sums: s390x's gcc evaluates float
-   expressions in double, and takes the scalar code. */
+   (bit for bit the same z): NN__XR rows at a time, which keep 8 vectors
+   of NN__VN partial sums, half the vector registers of SSE2 and AVX2 (in
+   double on SSE2 that is one row).  The vectors are gcc's and clang's
+   vector types, because gcc -O3 vectorizes a plain loop over several
+   rows' 16 lanes across iterations, in shuffles that made the pass ten
+   times slower; other compilers take the rows one at a time.  Only where
+   float arithmetic is float (FLT_EVAL_METHOD 0), as vectors' always is,
+   so that they sum what the scalar code sums: s390x's gcc evaluates float
+   expressions in double, and takes the scalar code.  (Rows shorter than
+   the lanes keep the reference loops: eight of their running sums at a
+   time measured slower at -O2 and at -O3 -march=native.) */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__FLT_EVAL_METHOD__)
 #if __FLT_EVAL_METHOD__ == 0
 #define NN__VECTORS 1
@@ -3082,6 +3081,9 @@ typedef nn_real nn__vec __attribute__((vector_size(NN__VBYTES)));
 #define NN__VN (NN__VBYTES / sizeof(nn_real)) /* reals per vector */
 #define NN__VK (NN__LANES / NN__VN)           /* vectors per row of lanes */
 #define NN__XR (NN__VN / 2)                   /* rows at a time */
+/* the least row for them: shorter rows (the tiny net's 32) spend more in
+   the rows' reductions than they gain, and go one at a time */
+#define NN__XR_MIN (4 * NN__LANES)
 
 /* x.w for NN__XR rows of W (w_r = W + r n_in) over the first n reals, n a
    multiple of NN__LANES: lane v of row r is element v % NN__VN of
@@ -3105,15 +3107,16 @@ static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
             }
         }
     }
-    for (size_t r = 0; r < NN__XR; r++) {
+    for (size_t r = 0; r < NN__XR; r++) { /* nn__lanes_sum, written out */
+        nn_real q[4];
         memcpy(p, acc[r], sizeof p);
-        sum[r] = ((p[0] + p[8]) + (p[4] + p[12])) + ((p[2] + p[10]) + (p[6] + p[14])) +
-                 (((p[1] + p[9]) + (p[5] + p[13])) + ((p[3] + p[11]) + (p[7] + p[15])));
+        for (size_t v = 0; v < 4; v++) q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);
+        sum[r] = (q[0] + q[2]) + (q[1] + q[3]);
     }
 }
 #else
-#define NN__UNROLL
 #define NN__XR 1
+#define NN__XR_MIN NN__LANES
 static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
                                const nn_real *NN_RESTRICT x,
                                const nn_real *NN_RESTRICT W, size_t n_in,
@@ -3123,7 +3126,7 @@ static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
 }
 #endif
 
-/* z = x.W^T + b for small batches and short rows (see above) */
+/* z = x.W^T + b for small batches (see above) */
 static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT x,
                                     const nn_real *NN_RESTRICT W,
@@ -3134,33 +3137,17 @@ static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
         const nn_real *xs = x + s * n_in;
         nn_real *zs = z + s * n_out;
         size_t o = 0;
-        if (n_full == 0) /* the reference's sums, 8 rows at a time */
-            for (; o + 8 <= n_out; o += 8) {
-                const nn_real *Wo = W + o * n_in;
-                nn_real sum[8];
-                NN__UNROLL
-                for (size_t r = 0; r < 8; r++) sum[r] = b[o + r];
-                for (size_t i = 0; i < n_in; i++) {
-                    NN__UNROLL
-                    for (size_t r = 0; r < 8; r++) sum[r] += xs[i] * Wo[r * n_in + i];
-                }
-                NN__UNROLL
-                for (size_t r = 0; r < 8; r++) zs[o + r] = sum[r];
+        for (; n_full >= NN__XR_MIN && o + NN__XR <= n_out; o += NN__XR) {
+            const nn_real *Wo = W + o * n_in;
+            nn_real sum[NN__XR];
+            nn__dot_lanes_rows(sum, xs, Wo, n_in, n_full);
+            for (size_t r = 0; r < NN__XR; r++) {
+                sum[r] += b[o + r];
+                for (size_t i = n_full; i < n_in; i++) sum[r] += xs[i] * Wo[r * n_in + i];
+                zs[o + r] = sum[r];
             }
-        else
-            for (; o + NN__XR <= n_out; o += NN__XR) {
-                const nn_real *Wo = W + o * n_in;
-                nn_real sum[NN__XR];
-                nn__dot_lanes_rows(sum, xs, Wo, n_in, n_full);
-                for (size_t r = 0; r < NN__XR; r++) {
-                    sum[r] += b[o + r];
-                    for (size_t i = n_full; i < n_in; i++) sum[r] += xs[i] * Wo[r * n_in + i];
-                    zs[o + r] = sum[r];
-                }
-            }
-        if (o < n_out && n_full == 0) /* the rows left, one at a time */
-            nn__dense_forward_ref(zs + o, xs, W + o * n_in, b + o, 1, n_in, n_out - o);
-        for (; n_full && o < n_out; o++) {
+        }
+        for (; o < n_out; o++) { /* the rows left, one at a time */
             const nn_real *Wo = W + o * n_in;
             nn_real sum = b[o] + nn__dot_lanes(xs, Wo, n_full);
             for (size_t i = n_full; i < n_in; i++) sum += xs[i] * Wo[i];
@@ -3169,15 +3156,18 @@ static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
     }
 }
 
-/* The dense layer's three products: the lanes for small batches (and, in
-   the forward pass, short rows), the reference loops for short rows,
-   nn__gemm for the rest */
+/* The dense layer's three products: the reference loops for short rows,
+   the lanes for small batches, nn__gemm for the rest */
 static void nn__dense_forward(nn_real *NN_RESTRICT z,
                               const nn_real *NN_RESTRICT x,
                               const nn_real *NN_RESTRICT W,
                               const nn_real *NN_RESTRICT b, size_t B,
                               size_t n_in, size_t n_out) {
-    if (B < NN__SMALL || n_in < NN__LANES) {
+    if (n_in < NN__LANES) { /* rows too short for anything but this */
+        nn__dense_forward_ref(z, x, W, b, B, n_in, n_out);
+        return;
+    }
+    if (B < NN__SMALL) {
         nn__dense_forward_lanes(z, x, W, b, B, n_in, n_out);
         return;
     }
