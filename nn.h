@@ -1047,11 +1047,12 @@ NNDEF const char *nn_result_string(nn_result r) {
 /* The fast paths.  A few textbook functions have a faster twin in the
    section "fast paths", after training: the same results (to the bit,
    or within rounding where that section says so) from blocked products,
-   vector lanes, threads, an SGD step that needs no dW, and a step check
-   that bounds decide.  The textbook code calls each by the name on the
-   left; the NN_REFERENCE build makes that name the reference function on
-   the right and compiles no fast path at all.  nn_train's shortcut for plain SGD, the last three, is
-   called where it would take over (see nn_train). */
+   vector lanes and the compiler's vector types, threads, an SGD step that
+   needs no dW, and a step check that bounds decide.  The textbook code
+   calls each by the name on the left; the NN_REFERENCE build makes that
+   name the reference function on the right and compiles no fast path at
+   all.  nn_train's shortcut for plain SGD, the last three, is called
+   where it would take over (see nn_train). */
 struct nn__opt_k;
 #ifdef NN_REFERENCE
 #define nn__all_finite nn__all_finite_ref
@@ -3107,9 +3108,10 @@ static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
             }
         }
     }
-    /* nn__lanes_sum written out, not called: the call, with AVX registers
-       live, left their upper halves dirty for libm's SSE code after it
-       (a 10-32-32-1 tanh net took 10 us at -O2 -march=native) */
+    /* nn__lanes_sum written out, not called: an earlier form that called
+       it with AVX registers live left their upper halves dirty for libm's
+       SSE code after it (a 10-32-32-1 tanh net took 10 us at -O2
+       -march=native) */
     for (size_t r = 0; r < NN__XR; r++) {
         nn_real q[4];
         memcpy(p, acc[r], sizeof p);
