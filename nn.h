@@ -58,6 +58,17 @@
                    its formula (slower; to read or step through in a
                    debugger).  The results agree with the default build's
                    within rounding.
+      NN_NO_DISPATCH [impl] on x86-64 with gcc or clang, the matrix
+                   products are compiled for SSE2, AVX2 with FMA and
+                   AVX-512 and run as the best the CPU has, so a plain
+                   `cc -O2` build trains at the speed of -march=native;
+                   this keeps only the ISA the build compiles for.
+      NN_NO_FMA    [impl]   the matrix products use fused multiply-adds
+                   (one rounding) wherever the CPU has them; this keeps
+                   the multiply and the add apart.  With it, and a build
+                   that does not fuse a*b+c by itself (-ffp-contract=off:
+                   gcc fuses in its GNU and C++ modes, clang always), the
+                   products give the same bits on every machine and ISA.
       -fopenmp     [impl]   (a compiler flag, not a define) large matrix
                    products, nn_step and nn_zero_grad use OpenMP threads;
                    the results are the same, bit for bit, for any number
@@ -2703,15 +2714,18 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      -ffast-math.
    - The blocked product, nn__gemm: C += A.Bm with A and Bm read through
      strides, so x.W^T, dz^T.x and dz.W need no transposed copies.  A
-     register tile of NN__MR rows by NN__NB columns of C stays in registers
-     while k runs, so each element of A loaded is used NN__NB times and
-     each of Bm NN__MR times; K is cut into chunks of at most NN__KC, so a
-     panel of Bm stays in the L1 cache while every row block of A passes
-     over it.  Every lane of the tile is a different element of C, whose
-     sum is still b (or 0, or the old dW) plus its products in order of k:
-     the same sums as the reference loops, bit for bit, unless the
-     compiler fuses multiplies and adds (gcc in its GNU modes, on FMA
-     hardware).
+     register tile of MR rows by NB columns of C stays in registers while
+     k runs, so each element of A loaded is used NB times and each of Bm
+     MR times; K is cut into chunks of at most NN__KC, so a panel of Bm
+     stays in the L1 cache while every row block of A passes over it.
+     Every lane of the tile is a different element of C, whose sum is
+     still b (or 0, or the old dW) plus its products in order of k: the
+     same sums as the reference loops, with each multiply-add fused into
+     one rounding where the CPU has FMA (NN__FUSED), and bit for bit the
+     reference's where nothing fuses (NN_NO_FMA).
+   - Run-time ISA: on x86-64 the tile is compiled for SSE2, AVX2 + FMA
+     and AVX-512, and nn__gemm takes the best the CPU has (NN__DISPATCH);
+     AVX2 and AVX-512 give the same bits.
    - Small batches: below NN__SMALL rows a tile would be mostly padding,
      so the forward pass takes each dot product in NN__LANES partial sums
      (nn__dot_lanes), which round differently from the one running sum of
@@ -2821,14 +2835,13 @@ static int nn__all_finite(const nn_real *v, size_t count) {
     return !bad;
 }
 
-/* The register tile is NN__MR rows of C by NN__NB columns, sized to the
-   vector registers the compiler may use: each row is two vectors, and the
-   2 NN__MR accumulators fit in the register file with room for a row of
-   Bm.  AVX-512 has 32 registers of 64 bytes: 8 rows of 2 x 16 floats.
-   SSE2 (any x86-64) and NEON have 16 or 32 registers of 16 bytes, AVX2
-   16 of 32: 4 rows of 2 vectors.  The shape changes no sum.
-   The panel, edge tile and edge rows of nn__gemm_panel live on the stack:
-   12 KB (SSE2) to 41 KB (AVX-512) per call and thread. */
+/* The register tile is MR rows of C by NB columns, sized to the vector
+   registers the code is compiled for: each row is two vectors, and the
+   2 MR accumulators fit in the register file with room for a row of Bm.
+   AVX-512 has 32 registers of 64 bytes: 8 rows of 2 x 16 floats.  SSE2
+   (any x86-64) and NEON have 16 or 32 registers of 16 bytes, AVX2 16 of
+   32: 4 rows of 2 vectors.  The shape changes no sum.  NN__MR x NN__NB is
+   the shape for the target the build compiles for. */
 #if defined(__AVX512F__)
 #define NN__MR 8
 #define NN__NB (128 / sizeof(nn_real))
@@ -2842,6 +2855,46 @@ static int nn__all_finite(const nn_real *v, size_t count) {
 #define NN__SMALL 8 /* batches below this take the row-at-a-time kernels */
 #define NN__KC (1024 / sizeof(nn_real)) /* 256 floats or 128 doubles */
 #define NN__PAR_MIN 1000000 /* multiply-adds before a product uses threads */
+
+/* Fused multiply-adds: where the target has them (FMA3 on x86-64, and
+   wherever gcc says fma is as fast as a multiply), the tile takes each
+   product and its sum as one fma, rounded once, twice the arithmetic per
+   instruction, by design and whatever the language mode: gcc fuses a*b+c
+   by itself only in its GNU modes (-std=gnu*), clang within an expression.
+   NN_NO_FMA keeps them apart; with it, and a build that does not fuse
+   either (-ffp-contract=off), the tile's sums are the reference loops'
+   bit for bit on every machine. */
+#if !defined(NN_NO_FMA) && (defined(__FMA__) || \
+                            (defined(__FP_FAST_FMAF) && defined(__FP_FAST_FMA)))
+#define NN__FUSED 1
+#else
+#define NN__FUSED 0
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define NN__FMAF __builtin_fmaf /* inline even under -fno-builtin */
+#define NN__FMAD __builtin_fma
+#else
+#define NN__FMAF fmaf
+#define NN__FMAD fma
+#endif
+
+/* The ISA chosen at run time, on x86-64 with gcc and clang, unless the
+   build is for AVX-512 already or says NN_NO_DISPATCH: the tile and its
+   panel are compiled three times, for the build's own target (SSE2 in a
+   plain `cc -O2`), for AVX2 with FMA and for AVX-512, and nn__gemm runs
+   the best the CPU has, asked at every call (__builtin_cpu_supports reads
+   what libgcc found at start-up: a load and a test).  So a build for any
+   x86-64 trains as fast as one with -march=native.  The panel and tile
+   stay on the stack, at the AVX-512 size: 41 KB per call and thread. */
+#if !defined(NN_NO_DISPATCH) && defined(__x86_64__) && \
+    (defined(__GNUC__) || defined(__clang__)) && !defined(__AVX512F__)
+#define NN__DISPATCH 1
+#define NN__MR_MAX 8
+#define NN__NB_MAX (128 / sizeof(nn_real))
+#else
+#define NN__MR_MAX NN__MR
+#define NN__NB_MAX NN__NB
+#endif
 
 /* w -= lr (g + lambda w) over P reals: nn__sgd_w in runs of NN__LANES */
 static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
@@ -2858,82 +2911,118 @@ static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
 }
 
 /* The register tile: c[r][j] += sum_k a[r*ars + k*acs] * b[k*ldb + j] for
-   an NN__MR x NN__NB block of C, its accumulators in registers.  Every
-   loop over j has the fixed length NN__NB; how the rows must be written
-   for the accumulators to stay in registers depends on the compiler.
-   gcc at -O2 unrolls no loop that would grow the code, and a loop over
-   rows sends the accumulators through memory at every k: so for gcc the
-   rows are written out.  clang unrolls the loop itself, and rows written
-   out make its vectorizer shuffle them, so clang gets the loop.
-   Never inlined: inlined into a caller, gcc has been seen to keep the
-   accumulators in memory.
+   an MR x NB block of C, its accumulators in registers.  Every loop over j
+   has the fixed length NB; how the rows must be written for the
+   accumulators to stay in registers depends on the compiler.  gcc at -O2
+   unrolls no loop that would grow the code, and a loop over rows sends the
+   accumulators through memory at every k: so for gcc the rows are written
+   out.  clang unrolls the loop itself, and rows written out make its
+   vectorizer shuffle them, so clang gets the loop.
+   This body and the panel's below are always inlined, into one function
+   per ISA (NN__GEMM_ISA), so that MR, NB and fused are constants there.
+   The tile's function is never inlined: inlined into a caller, gcc has
+   been seen to keep the accumulators in memory.
    With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
    after nn_zero_grad; the tile then takes plain SGD's step,
    c -= lr (g + lambda c), instead of storing g (nn__sgd_fused). */
 #if defined(__GNUC__) || defined(__clang__)
 #define NN__NOINLINE __attribute__((noinline))
+#define NN__INLINE inline __attribute__((always_inline))
 #elif defined(_MSC_VER)
 #define NN__NOINLINE __declspec(noinline)
+#define NN__INLINE __forceinline
 #else
 #define NN__NOINLINE
+#define NN__INLINE inline
 #endif
-static void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
-                        const nn_real *NN_RESTRICT b) {
-    for (size_t j = 0; j < NN__NB; j++) acc[j] += a * b[j];
+static NN__INLINE void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
+                                   const nn_real *NN_RESTRICT b, size_t NB,
+                                   int fused) {
+    if (!fused)
+        for (size_t j = 0; j < NB; j++) acc[j] += a * b[j];
+    else if (sizeof(nn_real) == sizeof(float))
+        for (size_t j = 0; j < NB; j++)
+            acc[j] = (nn_real)NN__FMAF((float)a, (float)b[j], (float)acc[j]);
+    else
+        for (size_t j = 0; j < NB; j++)
+            acc[j] = (nn_real)NN__FMAD((double)a, (double)b[j], (double)acc[j]);
 }
 
-NN__NOINLINE static void nn__tile(nn_real *NN_RESTRICT c, size_t ldc,
-                     const nn_real *NN_RESTRICT a, size_t ars, size_t acs,
-                     const nn_real *NN_RESTRICT b, size_t ldb, size_t kc,
-                     const nn_real *sgd) {
-    nn_real acc[8][NN__NB]; /* NN__MR (4 or 8) rows of it */
-    for (size_t r = 0; r < NN__MR; r++)
-        for (size_t j = 0; j < NN__NB; j++)
-            acc[r][j] = sgd ? 0 : c[r * ldc + j];
+/* The tiles' SGD step, c -= lr (g + lambda c) over rows x cols (g in rows
+   of ldg), in runs of 4: nn__sgd_w as nn_step takes it.  Compiled for the
+   build's own target and never inlined into a tile for another, where gcc
+   (C++ and GNU modes) and clang would fuse the multiply and subtraction
+   that nn_step, compiled for the build's target, may not. */
+NN__NOINLINE static void nn__sgd_tile(nn_real *c, size_t ldc,
+                                      const nn_real *g, size_t ldg,
+                                      size_t rows, size_t cols,
+                                      const nn_real *sgd) {
+    for (size_t r = 0; r < rows; r++) {
+        nn_real *cr = c + r * ldc;
+        const nn_real *gr = g + r * ldg;
+        size_t j = 0;
+        for (; j + 4 <= cols; j += 4)
+            if (sgd[1] == 0)
+                for (size_t v = j; v < j + 4; v++) cr[v] -= sgd[0] * gr[v];
+            else
+                for (size_t v = j; v < j + 4; v++)
+                    cr[v] -= sgd[0] * (gr[v] + sgd[1] * cr[v]);
+        for (; j < cols; j++) cr[j] = nn__sgd_w(cr[j], gr[j], sgd[0], sgd[1]);
+    }
+}
+
+static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused,
+                                     nn_real *NN_RESTRICT c, size_t ldc,
+                                     const nn_real *NN_RESTRICT a, size_t ars,
+                                     size_t acs, const nn_real *NN_RESTRICT b,
+                                     size_t ldb, size_t kc, const nn_real *sgd) {
+    nn_real acc[NN__MR_MAX][NN__NB_MAX]; /* MR rows of NB */
+    for (size_t r = 0; r < MR; r++)
+        for (size_t j = 0; j < NB; j++) acc[r][j] = sgd ? 0 : c[r * ldc + j];
     for (size_t k = 0; k < kc; k++) {
         const nn_real *ak = a + k * acs, *bk = b + k * ldb;
 #if defined(__clang__)
-        for (size_t r = 0; r < NN__MR; r++)
-            nn__row_mac(acc[r], ak[r * ars], bk);
+        for (size_t r = 0; r < MR; r++)
+            nn__row_mac(acc[r], ak[r * ars], bk, NB, fused);
 #else
-        nn__row_mac(acc[0], ak[0], bk);
-        nn__row_mac(acc[1], ak[ars], bk);
-        nn__row_mac(acc[2], ak[2 * ars], bk);
-        nn__row_mac(acc[3], ak[3 * ars], bk);
-        if (NN__MR == 8) {
-            nn__row_mac(acc[4], ak[4 * ars], bk);
-            nn__row_mac(acc[5], ak[5 * ars], bk);
-            nn__row_mac(acc[6], ak[6 * ars], bk);
-            nn__row_mac(acc[7], ak[7 * ars], bk);
+        nn__row_mac(acc[0], ak[0], bk, NB, fused);
+        nn__row_mac(acc[1], ak[ars], bk, NB, fused);
+        nn__row_mac(acc[2], ak[2 * ars], bk, NB, fused);
+        nn__row_mac(acc[3], ak[3 * ars], bk, NB, fused);
+        if (MR == 8) {
+            nn__row_mac(acc[4], ak[4 * ars], bk, NB, fused);
+            nn__row_mac(acc[5], ak[5 * ars], bk, NB, fused);
+            nn__row_mac(acc[6], ak[6 * ars], bk, NB, fused);
+            nn__row_mac(acc[7], ak[7 * ars], bk, NB, fused);
         }
 #endif
     }
-    /* nn__sgd_w, a row at a time: nn__sgd_run's runs of 16 would leave
-       SSE2's rows of 8 floats wholly to its scalar tail */
-    for (size_t r = 0; r < NN__MR; r++) {
-        nn_real *cr = c + r * ldc;
-        if (!sgd)
-            memcpy(cr, acc[r], NN__NB * sizeof *c);
-        else if (sgd[1] == 0)
-            for (size_t j = 0; j < NN__NB; j++) cr[j] -= sgd[0] * acc[r][j];
-        else
-            for (size_t j = 0; j < NN__NB; j++)
-                cr[j] -= sgd[0] * (acc[r][j] + sgd[1] * cr[j]);
-    }
+    if (sgd)
+        nn__sgd_tile(c, ldc, acc[0], NN__NB_MAX, MR, NB, sgd);
+    else
+        for (size_t r = 0; r < MR; r++) memcpy(c + r * ldc, acc[r], NB * sizeof *c);
 }
 
-/* One column panel of C += A.Bm: columns n0 .. n0+NN__NB-1 (fewer at the
-   right edge), rows m_lo .. M-1.  A[m][k] is a[m*ars + k*acs], Bm[k][n] is
-   b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].  A is read where it lies;
-   Bm too when its rows are contiguous.  Otherwise, and at the edges, the
-   part a tile needs is copied, padded with zeros, into bp, ap and cp.
-   sgd as in nn__tile, with K in one chunk. */
-static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
-                           size_t ars, size_t acs, const nn_real *b,
-                           size_t brs, size_t bcs, size_t m_lo, size_t M,
-                           size_t N, size_t K, size_t n0, const nn_real *sgd) {
-    nn_real bp[NN__KC * NN__NB], ap[NN__KC * NN__MR], cp[NN__MR * NN__NB];
-    const size_t nb = N - n0 < NN__NB ? N - n0 : NN__NB;
+typedef void (*nn__tile_fn)(nn_real *NN_RESTRICT c, size_t ldc,
+                            const nn_real *NN_RESTRICT a, size_t ars,
+                            size_t acs, const nn_real *NN_RESTRICT b,
+                            size_t ldb, size_t kc, const nn_real *sgd);
+
+/* One column panel of C += A.Bm, in tiles of MR x NB: columns n0 ..
+   n0+NB-1 (fewer at the right edge), rows m_lo .. M-1.  A[m][k] is
+   a[m*ars + k*acs], Bm[k][n] is b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].
+   A is read where it lies; Bm too when its rows are contiguous.
+   Otherwise, and at the edges, the part a tile needs is copied, padded
+   with zeros, into bp, ap and cp.  sgd as in the tile, with K in one
+   chunk. */
+static NN__INLINE void nn__gemm_panel_body(
+    size_t MR, size_t NB, nn__tile_fn tile, nn_real *c, size_t ldc,
+    const nn_real *a, size_t ars, size_t acs, const nn_real *b, size_t brs,
+    size_t bcs, size_t m_lo, size_t M, size_t N, size_t K, size_t n0,
+    const nn_real *sgd) {
+    nn_real bp[NN__KC * NN__NB_MAX], ap[NN__KC * NN__MR_MAX];
+    nn_real cp[NN__MR_MAX * NN__NB_MAX];
+    const size_t nb = N - n0 < NB ? N - n0 : NB;
     /* K in chunks of at most NN__KC, all of about the same length */
     const size_t chunks = (K + NN__KC - 1) / NN__KC;
     const size_t step = (K + chunks - 1) / chunks;
@@ -2941,64 +3030,121 @@ static void nn__gemm_panel(nn_real *c, size_t ldc, const nn_real *a,
         const size_t kc = K - k0 < step ? K - k0 : step;
         const nn_real *bk = b + k0 * brs + n0 * bcs;
         size_t ldb = brs;
-        if (bcs != 1 || nb < NN__NB) {
-            ldb = NN__NB;
+        if (bcs != 1 || nb < NB) {
+            ldb = NB;
             if (bcs == 1) /* copy along whichever index is contiguous */
                 for (size_t k = 0; k < kc; k++)
-                    for (size_t j = 0; j < NN__NB; j++)
-                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j] : 0;
-            else if (nb == NN__NB) { /* W^T: 4 contiguous k at a time */
+                    for (size_t j = 0; j < NB; j++)
+                        bp[k * NB + j] = j < nb ? bk[k * brs + j] : 0;
+            else if (nb == NB) { /* W^T: 4 contiguous k at a time */
                 size_t k4 = 0;
                 for (; k4 + 4 <= kc; k4 += 4)
-                    for (size_t j = 0; j < NN__NB; j++)
+                    for (size_t j = 0; j < NB; j++)
                         for (size_t k = k4; k < k4 + 4; k++)
-                            bp[k * NN__NB + j] = bk[k * brs + j * bcs];
-                for (size_t j = 0; j < NN__NB; j++)
+                            bp[k * NB + j] = bk[k * brs + j * bcs];
+                for (size_t j = 0; j < NB; j++)
                     for (size_t k = k4; k < kc; k++)
-                        bp[k * NN__NB + j] = bk[k * brs + j * bcs];
+                        bp[k * NB + j] = bk[k * brs + j * bcs];
             } else
-                for (size_t j = 0; j < NN__NB; j++)
+                for (size_t j = 0; j < NB; j++)
                     for (size_t k = 0; k < kc; k++)
-                        bp[k * NN__NB + j] = j < nb ? bk[k * brs + j * bcs] : 0;
+                        bp[k * NB + j] = j < nb ? bk[k * brs + j * bcs] : 0;
             bk = bp;
         }
-        for (size_t m0 = m_lo; m0 < M; m0 += NN__MR) {
-            const size_t mr = M - m0 < NN__MR ? M - m0 : NN__MR;
+        for (size_t m0 = m_lo; m0 < M; m0 += MR) {
+            const size_t mr = M - m0 < MR ? M - m0 : MR;
             const nn_real *ak = a + m0 * ars + k0 * acs;
-            if (mr == NN__MR && nb == NN__NB) {
-                nn__tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc,
-                         sgd);
+            if (mr == MR && nb == NB) {
+                tile(c + m0 * ldc + n0, ldc, ak, ars, acs, bk, ldb, kc, sgd);
                 continue;
             }
             /* an edge: through a full tile, then back; A is copied only
-               when it has fewer than NN__MR rows left */
-            for (size_t r = 0; r < NN__MR; r++)
-                for (size_t j = 0; j < NN__NB; j++)
-                    cp[r * NN__NB + j] = r < mr && j < nb && !sgd
-                                             ? c[(m0 + r) * ldc + n0 + j]
-                                             : 0;
-            if (mr == NN__MR) {
-                nn__tile(cp, NN__NB, ak, ars, acs, bk, ldb, kc, NULL);
+               when it has fewer than MR rows left */
+            for (size_t r = 0; r < MR; r++)
+                for (size_t j = 0; j < NB; j++)
+                    cp[r * NB + j] = r < mr && j < nb && !sgd
+                                         ? c[(m0 + r) * ldc + n0 + j]
+                                         : 0;
+            if (mr == MR) {
+                tile(cp, NB, ak, ars, acs, bk, ldb, kc, NULL);
             } else {
                 for (size_t k = 0; k < kc; k++)
-                    for (size_t r = 0; r < NN__MR; r++)
+                    for (size_t r = 0; r < MR; r++)
                         ap[r * kc + k] = r < mr ? ak[r * ars + k * acs] : 0;
-                nn__tile(cp, NN__NB, ap, kc, 1, bk, ldb, kc, NULL);
+                tile(cp, NB, ap, kc, 1, bk, ldb, kc, NULL);
             }
-            for (size_t r = 0; r < mr; r++)
-                for (size_t j = 0; j < nb; j++) {
-                    nn_real *cj = c + (m0 + r) * ldc + n0 + j;
-                    if (sgd)
-                        *cj = nn__sgd_w(*cj, cp[r * NN__NB + j], sgd[0],
-                                        sgd[1]);
-                    else
-                        *cj = cp[r * NN__NB + j];
-                }
+            if (sgd)
+                nn__sgd_tile(c + m0 * ldc + n0, ldc, cp, NB, mr, nb, sgd);
+            else
+                for (size_t r = 0; r < mr; r++)
+                    memcpy(c + (m0 + r) * ldc + n0, cp + r * NB, nb * sizeof *c);
         }
     }
 }
 
-/* C (M x N) += A (M x K) . Bm (K x N), strides as in nn__gemm_panel.
+/* The tile and panel for one ISA: nn__tile_<isa> and nn__panel_<isa>,
+   compiled for `target` (empty: the build's own). */
+typedef void (*nn__panel_fn)(nn_real *c, size_t ldc, const nn_real *a,
+                             size_t ars, size_t acs, const nn_real *b,
+                             size_t brs, size_t bcs, size_t m_lo, size_t M,
+                             size_t N, size_t K, size_t n0, const nn_real *sgd);
+#define NN__GEMM_ISA(isa, target, MR, NB, fused)                              \
+    NN__NOINLINE target static void nn__tile_##isa(                           \
+        nn_real *NN_RESTRICT c, size_t ldc, const nn_real *NN_RESTRICT a,     \
+        size_t ars, size_t acs, const nn_real *NN_RESTRICT b, size_t ldb,     \
+        size_t kc, const nn_real *sgd) {                                      \
+        nn__tile_body(MR, NB, fused, c, ldc, a, ars, acs, b, ldb, kc, sgd);   \
+    }                                                                         \
+    target static void nn__panel_##isa(                                       \
+        nn_real *c, size_t ldc, const nn_real *a, size_t ars, size_t acs,     \
+        const nn_real *b, size_t brs, size_t bcs, size_t m_lo, size_t M,      \
+        size_t N, size_t K, size_t n0, const nn_real *sgd) {                  \
+        nn__gemm_panel_body(MR, NB, nn__tile_##isa, c, ldc, a, ars, acs, b,   \
+                            brs, bcs, m_lo, M, N, K, n0, sgd);                \
+    }
+NN__GEMM_ISA(own, , NN__MR, NN__NB, NN__FUSED)
+#ifdef NN__DISPATCH
+#ifdef NN_NO_FMA
+#define NN__FUSED_ISA 0
+#else
+#define NN__FUSED_ISA 1
+#endif
+NN__GEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 4,
+             64 / sizeof(nn_real), NN__FUSED_ISA)
+NN__GEMM_ISA(avx512, __attribute__((target("avx512f,fma"))), 8,
+             128 / sizeof(nn_real), NN__FUSED_ISA)
+/* the best ISA nn__gemm may take: 2 AVX-512, 1 AVX2, 0 the build's own;
+   test_kernels lowers it to run each */
+static int nn__isa_max = 2;
+#endif
+
+typedef struct nn__gemm_isa {
+    nn__panel_fn panel;
+    size_t MR, NB;
+} nn__gemm_isa;
+
+static nn__gemm_isa nn__gemm_choose(void) {
+    nn__gemm_isa g;
+    g.panel = nn__panel_own;
+    g.MR = NN__MR;
+    g.NB = NN__NB;
+#ifdef NN__DISPATCH
+    __builtin_cpu_init(); /* in case a constructor runs before libgcc's */
+    if (nn__isa_max >= 2 && __builtin_cpu_supports("avx512f")) {
+        g.panel = nn__panel_avx512;
+        g.MR = 8;
+        g.NB = 128 / sizeof(nn_real);
+    } else if (nn__isa_max >= 1 && __builtin_cpu_supports("avx2") &&
+               __builtin_cpu_supports("fma")) {
+        g.panel = nn__panel_avx2;
+        g.MR = 4;
+        g.NB = 64 / sizeof(nn_real);
+    }
+#endif
+    return g;
+}
+
+/* C (M x N) += A (M x K) . Bm (K x N), strides as in nn__gemm_panel_body.
    With threads, each takes a contiguous share of the rows of C (by_rows)
    or of its column panels.  The callers choose so that a thread always
    gets the same rows of W: forward splits z's columns (W's rows), dW its
@@ -3008,7 +3154,8 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
                      size_t acs, const nn_real *b, size_t brs, size_t bcs,
                      size_t M, size_t N, size_t K, int by_rows,
                      const nn_real *sgd) {
-    const size_t panels = (N + NN__NB - 1) / NN__NB;
+    const nn__gemm_isa g = nn__gemm_choose();
+    const size_t panels = (N + g.NB - 1) / g.NB;
     NN_ASSERT(!sgd || K <= NN__KC);
 #ifdef _OPENMP
     if ((double)M * (double)N * (double)K >= NN__PAR_MIN) {
@@ -3016,16 +3163,15 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
         {
             size_t lo, hi;
             if (by_rows) {
-                nn__share((M + NN__MR - 1) / NN__MR, &lo, &hi);
+                nn__share((M + g.MR - 1) / g.MR, &lo, &hi);
                 for (size_t p = 0; p < panels && lo < hi; p++)
-                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs,
-                                   lo * NN__MR, NN__MIN(M, hi * NN__MR), N, K,
-                                   p * NN__NB, sgd);
+                    g.panel(c, ldc, a, ars, acs, b, brs, bcs, lo * g.MR,
+                            NN__MIN(M, hi * g.MR), N, K, p * g.NB, sgd);
             } else {
                 nn__share(panels, &lo, &hi);
                 for (size_t p = lo; p < hi; p++)
-                    nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N,
-                                   K, p * NN__NB, sgd);
+                    g.panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K,
+                            p * g.NB, sgd);
             }
         }
         return;
@@ -3033,10 +3179,8 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
 #endif
     (void)by_rows;
     for (size_t p = 0; p < panels; p++)
-        nn__gemm_panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K,
-                       p * NN__NB, sgd);
+        g.panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K, p * g.NB, sgd);
 }
-
 /* y += alpha x over n reals, in runs of NN__LANES: the same sums as the
    plain loop */
 static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,

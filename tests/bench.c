@@ -209,42 +209,58 @@ static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, 
     return seconds_per_call(call_kernel, &c);
 }
 
-/* The fused multiply-add peak of one core, in a build for a target with
-   FMA: 64 independent chains acc = fma(acc, m, c) in a fixed-length inner
-   loop, which the compiler spreads over its vector registers, 2 flops per
-   element and step (gcc compiles it at -O3 whatever the build's -O: at -O2
-   it keeps the chains in memory).  The best of RUNS timings of about
-   0.1 s.  A build without FMA (plain -O2 on x86-64) measures no peak: its
-   own a * b + c loop would time the build, not the core. */
-#if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+/* The fused multiply-add peak of one core: 64 independent chains
+   acc = fma(acc, m, c) in a fixed-length inner loop, which the compiler
+   spreads over its vector registers, 2 flops per element and step (gcc
+   compiles it at -O3 whatever the build's -O: at -O2 it keeps the chains
+   in memory).  The best of RUNS timings of about 0.1 s.  Compiled for the
+   ISA that nn.h's products run on: where nn.h chooses it at run time
+   (NN__DISPATCH, x86-64), for AVX-512 and for AVX2 + FMA, timed as the CPU
+   has them; else for the build's target, when it has FMA.  A CPU or build
+   without FMA measures no peak: an a * b + c loop would time the build,
+   not the core. */
 #define CHAINS 64
 #if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("O3")))
+#define PEAK_O3 __attribute__((optimize("O3")))
+#else
+#define PEAK_O3
 #endif
-static double peak_gflops(void) {
-    nn_real acc[CHAINS];
-    const nn_real m = (nn_real)0.9999, c = (nn_real)1e-4;
-    double best = 0;
-    size_t steps = 1;
-    for (int k = 0; k < CHAINS; k++) acc[k] = (nn_real)k * (nn_real)1e-3;
-    for (int r = -1; r < RUNS; r++) {
-        double t0 = now(), t;
-        for (size_t step = 0; step < steps; step++)
-            for (int k = 0; k < CHAINS; k++)
-                acc[k] = sizeof(nn_real) == sizeof(float)
-                             ? (nn_real)fmaf((float)acc[k], (float)m, (float)c)
-                             : (nn_real)fma((double)acc[k], (double)m, (double)c);
-        t = now() - t0;
-        if (r < 0) { /* the first run sizes the others */
-            steps = (size_t)(0.1 / (t > 1e-9 ? t : 1e-9)) + 1;
-            steps = steps > 100000000 ? 100000000 : steps;
-            continue;
-        }
-        if (2.0 * CHAINS * (double)steps / t > best) best = 2.0 * CHAINS * (double)steps / t;
+#define PEAK_FUNCTION(name, target)                                                        \
+    PEAK_O3 target static double name(void) {                                              \
+        nn_real acc[CHAINS];                                                               \
+        const nn_real m = (nn_real)0.9999, c = (nn_real)1e-4;                              \
+        double best = 0;                                                                   \
+        size_t steps = 1;                                                                  \
+        for (int k = 0; k < CHAINS; k++) acc[k] = (nn_real)k * (nn_real)1e-3;              \
+        for (int r = -1; r < RUNS; r++) {                                                  \
+            double t0 = now(), t;                                                          \
+            for (size_t step = 0; step < steps; step++)                                    \
+                for (int k = 0; k < CHAINS; k++)                                           \
+                    acc[k] = sizeof(nn_real) == sizeof(float)                              \
+                                 ? (nn_real)fmaf((float)acc[k], (float)m, (float)c)        \
+                                 : (nn_real)fma((double)acc[k], (double)m, (double)c);     \
+            t = now() - t0;                                                                \
+            if (r < 0) { /* the first run sizes the others */                              \
+                steps = (size_t)(0.1 / (t > 1e-9 ? t : 1e-9)) + 1;                         \
+                steps = steps > 100000000 ? 100000000 : steps;                             \
+                continue;                                                                  \
+            }                                                                              \
+            if (2.0 * CHAINS * (double)steps / t > best)                                   \
+                best = 2.0 * CHAINS * (double)steps / t;                                   \
+        }                                                                                  \
+        for (int k = 1; k < CHAINS; k++) acc[0] += acc[k]; /* keeps the chains */          \
+        return acc[0] > 0 ? best * 1e-9 : 0;                                               \
     }
-    for (int k = 1; k < CHAINS; k++) acc[0] += acc[k]; /* keeps the chains */
-    return acc[0] > 0 ? best * 1e-9 : 0;
+#if defined(NN__DISPATCH)
+PEAK_FUNCTION(peak_avx512, __attribute__((target("avx512f,fma"))))
+PEAK_FUNCTION(peak_avx2, __attribute__((target("avx2,fma"))))
+static double peak_gflops(void) {
+    if (__builtin_cpu_supports("avx512f")) return peak_avx512();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peak_avx2();
+    return 0;
 }
+#elif defined(__FMA__) || defined(__ARM_FEATURE_FMA)
+PEAK_FUNCTION(peak_gflops, )
 #else
 static double peak_gflops(void) { return 0; }
 #endif
@@ -260,7 +276,7 @@ static void kernels(void) {
     for (size_t k = 0; k < 400000; k++) buf[k] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
     const double peak = peak_gflops();
     if (peak > 0) printf("\nFMA peak of one core: %.1f GFLOP/s\n", peak);
-    else printf("\nFMA peak of one core: not measured (this build has no FMA)\n");
+    else printf("\nFMA peak of one core: not measured (no FMA here)\n");
     printf("kernel                  B   n_in n_out   GFLOP/s  of peak     x ref\n");
     for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; sh++)
         for (int k = 0; k < 3; k++) {

@@ -84,8 +84,12 @@ cxx17_line() { # cxx17_line CC CXX
 }
 
 # The register tile takes its shape from the vector registers (nn.h,
-# NN__MR): 4 x 8 floats with SSE2, as in every build above; 4 x 16 with
-# AVX2; 8 x 32 with AVX-512, which only -march=native on such a CPU builds.
+# NN__MR): 4 x 8 floats with SSE2, 4 x 16 with AVX2, 8 x 32 with
+# AVX-512.  On x86-64, gcc and clang builds compile all three and choose
+# at run time (test_kernels runs each the CPU has); the -mavx2 and
+# -march=native lines change the build's own, and NN_NO_DISPATCH keeps
+# only that.  NN_NO_FMA with -ffp-contract=off fuses nothing, and then
+# every ISA's sums are the reference loops' bit for bit (TEST_EXACT).
 native=$(gcc -march=native -dM -E -x c /dev/null | grep -q __AVX512F__ &&
     echo "AVX-512, 8 x 32 tile" || echo "no AVX-512 on this CPU")
 
@@ -119,6 +123,10 @@ queue2() {
         suite avx2 CFLAGS="-O2 -mavx2" CONFIGS="c-float c-double" EXAMPLES=
     record native "gcc -O2 -march=native ($native): the C test programs pass, float and double" \
         suite native CFLAGS="-O2 -march=native" CONFIGS="c-float c-double" EXAMPLES=
+    record nofma "gcc -O2 -DNN_NO_FMA -ffp-contract=off: every ISA's products are the reference loops' bit for bit, the C test programs pass, float and double" \
+        suite nofma CFLAGS="-O2 -DNN_NO_FMA -DTEST_EXACT -ffp-contract=off" CONFIGS="c-float c-double" EXAMPLES=
+    record nodispatch "gcc -O2 -DNN_NO_DISPATCH (the build's own ISA alone): the C test programs pass, float" \
+        suite nodispatch CFLAGS="-O2 -DNN_NO_DISPATCH" CONFIGS="c-float" EXAMPLES=
 }
 queue1 &
 queue1_pid=$!
@@ -236,5 +244,5 @@ check "tests/bench.c builds clean with gcc -O3 -march=native; gcc -O2, clang wit
 # the suite lines, counted once both queues are done
 wait "$queue1_pid"
 wait "$queue2_pid"
-counted_in_order gcc-O0 g++-17 clang-O2 clang-O0 clang++-17 avx2 native tcc musl m32 s390x
+counted_in_order gcc-O0 g++-17 clang-O2 clang-O0 clang++-17 avx2 native nofma nodispatch tcc musl m32 s390x
 report

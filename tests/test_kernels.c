@@ -97,6 +97,66 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
     free(dW); free(db); free(dW0); free(db0);
 }
 
+#ifdef NN__DISPATCH
+/* The three products of a layer at the ISA nn__gemm may take at most
+   (2 AVX-512, 1 AVX2, 0 the build's own; a CPU without one gets the next
+   below) */
+static void products_at(int isa, nn_real *z, nn_real *dW, nn_real *db, nn_real *dx,
+                        const nn_real *x, const nn_real *W, const nn_real *b,
+                        const nn_real *dz, size_t B, size_t n_in, size_t n_out) {
+    nn__isa_max = isa;
+    memset(dW, 0, n_out * n_in * sizeof *dW);
+    memset(db, 0, n_out * sizeof *db);
+    nn__dense_forward(z, x, W, b, B, n_in, n_out);
+    nn__dense_backward_params(dW, db, dz, x, B, n_in, n_out);
+    nn__dense_backward_input(dx, dz, W, B, n_in, n_out);
+    nn__isa_max = 2;
+}
+
+/* AVX2 and AVX-512 take the same sums in the same order, both fused or
+   both not: the same bits.  With NN_NO_FMA and a compiler that fuses
+   nothing either (TEST_EXACT: -ffp-contract=off), so does the build's own
+   ISA, and so do the reference loops wherever the batch goes to the
+   tiles (B >= NN__SMALL; dW and dx at every batch). */
+static void check_isas_agree(size_t B, size_t n_in, size_t n_out) {
+    nn_rng rng;
+    const size_t nz = B * n_out, nW = n_out * n_in, nx = B * n_in;
+    nn_real *x, *W, *b, *dz, *out[4];
+    int same = 1;
+    nn_rng_seed(&rng, 77 + B + n_in + n_out);
+    x = rand_array(&rng, nx);
+    W = rand_array(&rng, nW);
+    b = rand_array(&rng, n_out);
+    dz = rand_array(&rng, nz);
+    for (int v = 0; v < 4; v++)
+        out[v] = (nn_real *)malloc((nz + nW + n_out + nx) * sizeof(nn_real));
+    for (int isa = 0; isa < 3; isa++) {
+        nn_real *o = out[isa];
+        products_at(isa, o, o + nz, o + nz + nW, o + nz + nW + n_out, x, W, b, dz,
+                    B, n_in, n_out);
+    }
+    same = memcmp(out[1], out[2], (nz + nW + n_out + nx) * sizeof(nn_real)) == 0;
+#if defined(NN_NO_FMA) && defined(TEST_EXACT)
+    {
+        nn_real *r = out[3];
+        memset(r + nz, 0, (nW + n_out) * sizeof *r);
+        nn__dense_forward_ref(r, x, W, b, B, n_in, n_out);
+        nn__dense_backward_params_ref(r + nz, r + nz + nW, dz, x, B, n_in, n_out);
+        nn__dense_backward_input_ref(r + nz + nW + n_out, dz, W, B, n_in, n_out);
+        for (int isa = 0; isa < 3; isa++) {
+            const size_t from = B >= NN__SMALL || n_in < NN__LANES ? 0 : nz;
+            same &= memcmp(out[isa] + from, r + from,
+                           (nz + nW + n_out + nx - from) * sizeof(nn_real)) == 0;
+        }
+    }
+#endif
+    if (!same) printf("shape B=%zu n_in=%zu n_out=%zu: the ISAs differ\n", B, n_in, n_out);
+    CHECK(same);
+    for (int v = 0; v < 4; v++) free(out[v]);
+    free(x); free(W); free(b); free(dz);
+}
+#endif
+
 int main(void) {
     /* batches below, at and above the small-batch cut (8) and the tile
        heights (4 or 8), and multiples of them; widths below, at and across
@@ -107,8 +167,18 @@ int main(void) {
                                 {5, 33},  {1, 17},  {17, 1},  {64, 3},
                                 {16, 32}, {129, 31}, {784, 10}, {3, 130},
                                 {130, 65}, {31, 784}};
+#ifdef NN__DISPATCH
+    /* each ISA nn__gemm may choose, down to the build's own */
+    for (nn__isa_max = 2; nn__isa_max >= 0; nn__isa_max--)
+#endif
+        for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
+            for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+                check_shape(batches[bi], shapes[si][0], shapes[si][1]);
+#ifdef NN__DISPATCH
+    nn__isa_max = 2;
     for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
         for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
-            check_shape(batches[bi], shapes[si][0], shapes[si][1]);
+            check_isas_agree(batches[bi], shapes[si][0], shapes[si][1]);
+#endif
     return th_report();
 }
