@@ -2924,7 +2924,8 @@ static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
    been seen to keep the accumulators in memory.
    With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
    after nn_zero_grad; the tile then takes plain SGD's step,
-   c -= lr (g + lambda c), instead of storing g (nn__sgd_fused). */
+   c -= lr (g + lambda c), instead of storing g (nn__sgd_fused): from its
+   registers in the build's own ISA (own), else through nn__sgd_tile. */
 #if defined(__GNUC__) || defined(__clang__)
 #define NN__NOINLINE __attribute__((noinline))
 #define NN__INLINE inline __attribute__((always_inline))
@@ -2948,30 +2949,35 @@ static NN__INLINE void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
             acc[j] = (nn_real)NN__FMAD((double)a, (double)b[j], (double)acc[j]);
 }
 
-/* The tiles' SGD step, c -= lr (g + lambda c) over rows x cols (g in rows
-   of ldg), in runs of 4: nn__sgd_w as nn_step takes it.  Compiled for the
-   build's own target and never inlined into a tile for another, where gcc
-   (C++ and GNU modes) and clang would fuse the multiply and subtraction
-   that nn_step, compiled for the build's target, may not. */
-NN__NOINLINE static void nn__sgd_tile(nn_real *c, size_t ldc,
-                                      const nn_real *g, size_t ldg,
+/* The SGD step of a tile compiled for another ISA than the build's, and
+   of the edges: c -= lr (g + lambda c) over rows x cols (g in rows of
+   ldg), nn__sgd_w as nn_step takes it, in runs of 8 (every NB but SSE2's
+   is a multiple of 8).  Compiled for the build's own target and never
+   inlined: in a tile for AVX2 or AVX-512, gcc (C++ and GNU modes) and
+   clang would fuse the multiply and subtraction that nn_step, compiled for
+   the build's target, may not. */
+NN__NOINLINE static void nn__sgd_tile(nn_real *NN_RESTRICT c, size_t ldc,
+                                      const nn_real *NN_RESTRICT g, size_t ldg,
                                       size_t rows, size_t cols,
                                       const nn_real *sgd) {
+    const nn_real lr = sgd[0], lambda = sgd[1];
+    const size_t runs = cols / 8 * 8;
     for (size_t r = 0; r < rows; r++) {
-        nn_real *cr = c + r * ldc;
-        const nn_real *gr = g + r * ldg;
-        size_t j = 0;
-        for (; j + 4 <= cols; j += 4)
-            if (sgd[1] == 0)
-                for (size_t v = j; v < j + 4; v++) cr[v] -= sgd[0] * gr[v];
-            else
-                for (size_t v = j; v < j + 4; v++)
-                    cr[v] -= sgd[0] * (gr[v] + sgd[1] * cr[v]);
-        for (; j < cols; j++) cr[j] = nn__sgd_w(cr[j], gr[j], sgd[0], sgd[1]);
+        nn_real *NN_RESTRICT cr = c + r * ldc;
+        const nn_real *NN_RESTRICT gr = g + r * ldg;
+        if (lambda == 0)
+            for (size_t j = 0; j < runs; j += 8)
+                for (size_t v = 0; v < 8; v++) cr[j + v] -= lr * gr[j + v];
+        else
+            for (size_t j = 0; j < runs; j += 8)
+                for (size_t v = 0; v < 8; v++)
+                    cr[j + v] -= lr * (gr[j + v] + lambda * cr[j + v]);
+        for (size_t j = runs; j < cols; j++)
+            cr[j] = nn__sgd_w(cr[j], gr[j], lr, lambda);
     }
 }
 
-static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused,
+static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused, int own,
                                      nn_real *NN_RESTRICT c, size_t ldc,
                                      const nn_real *NN_RESTRICT a, size_t ars,
                                      size_t acs, const nn_real *NN_RESTRICT b,
@@ -2997,10 +3003,22 @@ static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused,
         }
 #endif
     }
-    if (sgd)
+    if (sgd && !own) {
         nn__sgd_tile(c, ldc, acc[0], NN__NB_MAX, MR, NB, sgd);
-    else
-        for (size_t r = 0; r < MR; r++) memcpy(c + r * ldc, acc[r], NB * sizeof *c);
+        return;
+    }
+    /* nn__sgd_w, a row at a time: nn__sgd_run's runs of 16 would leave
+       SSE2's rows of 8 floats wholly to its scalar tail */
+    for (size_t r = 0; r < MR; r++) {
+        nn_real *cr = c + r * ldc;
+        if (!sgd)
+            memcpy(cr, acc[r], NB * sizeof *c);
+        else if (sgd[1] == 0)
+            for (size_t j = 0; j < NB; j++) cr[j] -= sgd[0] * acc[r][j];
+        else
+            for (size_t j = 0; j < NB; j++)
+                cr[j] -= sgd[0] * (acc[r][j] + sgd[1] * cr[j]);
+    }
 }
 
 typedef void (*nn__tile_fn)(nn_real *NN_RESTRICT c, size_t ldc,
@@ -3088,12 +3106,13 @@ typedef void (*nn__panel_fn)(nn_real *c, size_t ldc, const nn_real *a,
                              size_t ars, size_t acs, const nn_real *b,
                              size_t brs, size_t bcs, size_t m_lo, size_t M,
                              size_t N, size_t K, size_t n0, const nn_real *sgd);
-#define NN__GEMM_ISA(isa, target, MR, NB, fused)                              \
+#define NN__GEMM_ISA(isa, target, MR, NB, fused, own)                         \
     NN__NOINLINE target static void nn__tile_##isa(                           \
         nn_real *NN_RESTRICT c, size_t ldc, const nn_real *NN_RESTRICT a,     \
         size_t ars, size_t acs, const nn_real *NN_RESTRICT b, size_t ldb,     \
         size_t kc, const nn_real *sgd) {                                      \
-        nn__tile_body(MR, NB, fused, c, ldc, a, ars, acs, b, ldb, kc, sgd);   \
+        nn__tile_body(MR, NB, fused, own, c, ldc, a, ars, acs, b, ldb, kc,    \
+                      sgd);                                                   \
     }                                                                         \
     target static void nn__panel_##isa(                                       \
         nn_real *c, size_t ldc, const nn_real *a, size_t ars, size_t acs,     \
@@ -3102,7 +3121,7 @@ typedef void (*nn__panel_fn)(nn_real *c, size_t ldc, const nn_real *a,
         nn__gemm_panel_body(MR, NB, nn__tile_##isa, c, ldc, a, ars, acs, b,   \
                             brs, bcs, m_lo, M, N, K, n0, sgd);                \
     }
-NN__GEMM_ISA(own, , NN__MR, NN__NB, NN__FUSED)
+NN__GEMM_ISA(own, , NN__MR, NN__NB, NN__FUSED, 1)
 #ifdef NN__DISPATCH
 #ifdef NN_NO_FMA
 #define NN__FUSED_ISA 0
@@ -3110,9 +3129,9 @@ NN__GEMM_ISA(own, , NN__MR, NN__NB, NN__FUSED)
 #define NN__FUSED_ISA 1
 #endif
 NN__GEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 4,
-             64 / sizeof(nn_real), NN__FUSED_ISA)
+             64 / sizeof(nn_real), NN__FUSED_ISA, 0)
 NN__GEMM_ISA(avx512, __attribute__((target("avx512f,fma"))), 8,
-             128 / sizeof(nn_real), NN__FUSED_ISA)
+             128 / sizeof(nn_real), NN__FUSED_ISA, 0)
 /* the best ISA nn__gemm may take: 2 AVX-512, 1 AVX2, 0 the build's own;
    test_kernels lowers it to run each */
 static int nn__isa_max = 2;
