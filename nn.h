@@ -2983,8 +2983,11 @@ static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused, int own,
                                      size_t acs, const nn_real *NN_RESTRICT b,
                                      size_t ldb, size_t kc, const nn_real *sgd) {
     nn_real acc[NN__MR_MAX][NN__NB_MAX]; /* MR rows of NB */
-    for (size_t r = 0; r < MR; r++)
-        for (size_t j = 0; j < NB; j++) acc[r][j] = sgd ? 0 : c[r * ldc + j];
+    for (size_t r = 0; r < MR; r++) /* the choice out of the loop: -O2 */
+        if (sgd) /* keeps a loop with a choice inside scalar */
+            memset(acc[r], 0, NB * sizeof *c);
+        else
+            memcpy(acc[r], c + r * ldc, NB * sizeof *c);
     for (size_t k = 0; k < kc; k++) {
         const nn_real *ak = a + k * acs, *bk = b + k * ldb;
 #if defined(__clang__)
@@ -3200,6 +3203,7 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
     for (size_t p = 0; p < panels; p++)
         g.panel(c, ldc, a, ars, acs, b, brs, bcs, 0, M, N, K, p * g.NB, sgd);
 }
+
 /* y += alpha x over n reals, in runs of NN__LANES: the same sums as the
    plain loop */
 static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
