@@ -3140,6 +3140,18 @@ NN__GEMM_ISA(avx512, __attribute__((target("avx512f,fma"))), 8,
 static int nn__isa_max = 2;
 #endif
 
+#ifdef NN__DISPATCH
+/* the ISA to run: 2 AVX-512, 1 AVX2 + FMA, 0 the build's own */
+static int nn__isa(void) {
+    __builtin_cpu_init(); /* in case a constructor runs before libgcc's */
+    if (nn__isa_max >= 2 && __builtin_cpu_supports("avx512f")) return 2;
+    if (nn__isa_max >= 1 && __builtin_cpu_supports("avx2") &&
+        __builtin_cpu_supports("fma"))
+        return 1;
+    return 0;
+}
+#endif
+
 typedef struct nn__gemm_isa {
     nn__panel_fn panel;
     size_t MR, NB;
@@ -3151,16 +3163,18 @@ static nn__gemm_isa nn__gemm_choose(void) {
     g.MR = NN__MR;
     g.NB = NN__NB;
 #ifdef NN__DISPATCH
-    __builtin_cpu_init(); /* in case a constructor runs before libgcc's */
-    if (nn__isa_max >= 2 && __builtin_cpu_supports("avx512f")) {
+    switch (nn__isa()) {
+    case 2:
         g.panel = nn__panel_avx512;
         g.MR = 8;
         g.NB = 128 / sizeof(nn_real);
-    } else if (nn__isa_max >= 1 && __builtin_cpu_supports("avx2") &&
-               __builtin_cpu_supports("fma")) {
+        break;
+    case 1:
         g.panel = nn__panel_avx2;
         g.MR = 4;
         g.NB = 64 / sizeof(nn_real);
+        break;
+    default: break;
     }
 #endif
     return g;
@@ -3218,9 +3232,9 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
    runs): each dot product alone waits on the adder's latency at every
    step, so the forward pass takes several rows of W at once against the
    same x, each row's sums its own and in the order of the one-row kernels
-   (bit for bit the same z): NN__XR rows at a time, which keep 8 vectors
-   of NN__VN partial sums, half the vector registers of SSE2 and AVX2 (in
-   double on SSE2 that is one row).  The vectors are gcc's and clang's
+   (bit for bit the same z): XR rows at a time, which keep 8 vectors of
+   partial sums, half the vector registers of SSE2 and AVX2 (in double on
+   SSE2 that is one row).  The vectors are gcc's and clang's
    vector types, because gcc -O3 vectorizes a plain loop over several
    rows' 16 lanes across iterations, in shuffles that made the pass ten
    times slower; other compilers take the rows one at a time.  Only where
@@ -3245,75 +3259,140 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
 #else
 #define NN__VBYTES 16
 #endif
-typedef nn_real nn__vec __attribute__((vector_size(NN__VBYTES)));
-#define NN__VN (NN__VBYTES / sizeof(nn_real)) /* reals per vector */
-#define NN__VK (NN__LANES / NN__VN)           /* vectors per row of lanes */
-#define NN__XR (NN__VN / 2)                   /* rows at a time */
-/* the least row for them: shorter rows (the tiny net's 32) spend more in
-   the rows' reductions than they gain, and go one at a time */
+/* the least row for the rows kernel: shorter rows (the tiny net's 32)
+   spend more in its reductions than they gain, and go one at a time */
 #define NN__XR_MIN (4 * NN__LANES)
+#define NN__XR_MAX 8
 
-/* x.w for NN__XR rows of W (w_r = W + r n_in) over the first n reals, n a
-   multiple of NN__LANES: lane v of row r is element v % NN__VN of
-   acc[r][v / NN__VN], added up as nn__lanes_sum adds lanes 0 .. 15 */
-static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
-                               const nn_real *NN_RESTRICT x,
-                               const nn_real *NN_RESTRICT W, size_t n_in,
-                               size_t n) {
-    nn__vec acc[NN__XR][NN__VK];
-    nn_real p[NN__LANES];
-    memset(acc, 0, sizeof acc);
-    for (size_t i = 0; i < n; i += NN__LANES) {
-        NN__UNROLL
-        for (size_t k = 0; k < NN__VK; k++) {
-            nn__vec xv, wv;
-            memcpy(&xv, x + i + k * NN__VN, sizeof xv);
-            NN__UNROLL
-            for (size_t r = 0; r < NN__XR; r++) {
-                memcpy(&wv, W + r * n_in + i + k * NN__VN, sizeof wv);
-                acc[r][k] += xv * wv;
-            }
-        }
+/* The lanes in vectors of VB bytes, for one ISA (isa; target empty for
+   the build's own, whose vectors are NN__VBYTES): VN reals a vector, VK
+   vectors a run of NN__LANES, XR = VN / 2 rows at a time.
+   - nn__dot_lanes_rows_<isa>: x.w for XR rows of W (w_r = W + r n_in)
+     over the first n reals, n a multiple of NN__LANES: lane v of row r is
+     element v % VN of acc[r][v / VN], added up as nn__lanes_sum adds
+     lanes 0 .. 15, written out, not called: an earlier form that called
+     it with AVX registers live left their upper halves dirty for libm's
+     SSE code after it (a 10-32-32-1 tanh net took 10 us at -O2
+     -march=native).
+   - nn__ahead_<isa>: nn__sgd_fused_ahead's runs without decay, w -= lr
+     (0 + dz x) and the lanes of xn.w, summed the same way. */
+#define NN__LANES_ISA(isa, VB, target)                                        \
+    typedef nn_real nn__vec_##isa __attribute__((vector_size(VB)));           \
+    target static void nn__dot_lanes_rows_##isa(                              \
+        nn_real *NN_RESTRICT sum, const nn_real *NN_RESTRICT x,               \
+        const nn_real *NN_RESTRICT W, size_t n_in, size_t n) {                \
+        enum { VN = VB / sizeof(nn_real), VK = NN__LANES / VN, XR = VN / 2 }; \
+        nn__vec_##isa acc[XR][VK];                                            \
+        memset(acc, 0, sizeof acc);                                           \
+        for (size_t i = 0; i < n; i += NN__LANES) {                           \
+            NN__UNROLL                                                        \
+            for (size_t k = 0; k < VK; k++) {                                 \
+                nn__vec_##isa xv, wv;                                         \
+                memcpy(&xv, x + i + k * VN, sizeof xv);                       \
+                NN__UNROLL                                                    \
+                for (size_t r = 0; r < XR; r++) {                             \
+                    memcpy(&wv, W + r * n_in + i + k * VN, sizeof wv);        \
+                    acc[r][k] += xv * wv;                                     \
+                }                                                             \
+            }                                                                 \
+        }                                                                     \
+        for (size_t r = 0; r < XR; r++) {                                     \
+            nn_real p[NN__LANES], q[4];                                       \
+            memcpy(p, acc[r], sizeof p);                                      \
+            for (size_t v = 0; v < 4; v++)                                    \
+                q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);            \
+            sum[r] = (q[0] + q[2]) + (q[1] + q[3]);                           \
+        }                                                                     \
+    }                                                                         \
+    target static nn_real nn__ahead_##isa(                                    \
+        nn_real *NN_RESTRICT w, nn_real dz, const nn_real *NN_RESTRICT x,     \
+        const nn_real *NN_RESTRICT xn, size_t n, nn_real lr) {                \
+        enum { VN = VB / sizeof(nn_real), VK = NN__LANES / VN };              \
+        nn__vec_##isa acc[VK];                                                \
+        nn_real p[NN__LANES], q[4];                                           \
+        memset(acc, 0, sizeof acc);                                           \
+        for (size_t i = 0; i < n; i += NN__LANES) {                           \
+            NN__UNROLL                                                        \
+            for (size_t k = 0; k < VK; k++) {                                 \
+                nn__vec_##isa wv, xv, xnv;                                    \
+                memcpy(&wv, w + i + k * VN, sizeof wv);                       \
+                memcpy(&xv, x + i + k * VN, sizeof xv);                       \
+                memcpy(&xnv, xn + i + k * VN, sizeof xnv);                    \
+                wv -= lr * ((nn_real)0 + dz * xv);                            \
+                acc[k] += xnv * wv;                                           \
+                memcpy(w + i + k * VN, &wv, sizeof wv);                       \
+            }                                                                 \
+        }                                                                     \
+        memcpy(p, acc, sizeof p);                                             \
+        for (size_t v = 0; v < 4; v++)                                        \
+            q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);                \
+        return (q[0] + q[2]) + (q[1] + q[3]);                                 \
     }
-    /* nn__lanes_sum written out, not called: an earlier form that called
-       it with AVX registers live left their upper halves dirty for libm's
-       SSE code after it (a 10-32-32-1 tanh net took 10 us at -O2
-       -march=native) */
-    for (size_t r = 0; r < NN__XR; r++) {
-        nn_real q[4];
-        memcpy(p, acc[r], sizeof p);
-        for (size_t v = 0; v < 4; v++) q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);
-        sum[r] = (q[0] + q[2]) + (q[1] + q[3]);
-    }
-}
+NN__LANES_ISA(own, NN__VBYTES, )
+#define NN__XR (NN__VBYTES / sizeof(nn_real) / 2)
+
+/* For each ISA, as the products of nn__gemm: only with gcc, and only in
+   a build whose own target has no FMA, because these sums must be the
+   exported headers' and nn_step's bit for bit, and those are compiled
+   for the build's target: so the variants are compiled with
+   -ffp-contract=off (gcc's optimize attribute; clang has none that
+   reaches what it inlines), and a build without FMA fuses nothing
+   either. */
+#if defined(NN__DISPATCH) && !defined(__clang__) && !defined(__FMA__)
+#define NN__DISPATCH_ROWS 1
+NN__LANES_ISA(avx2, 32, __attribute__((target("avx2,fma"), optimize("fp-contract=off"))))
+NN__LANES_ISA(avx512, 64, __attribute__((target("avx512f,fma"), optimize("fp-contract=off"))))
+#endif
 #else
 #define NN__XR 1
+#define NN__XR_MAX 1
 #define NN__XR_MIN NN__LANES
-static void nn__dot_lanes_rows(nn_real *NN_RESTRICT sum,
-                               const nn_real *NN_RESTRICT x,
-                               const nn_real *NN_RESTRICT W, size_t n_in,
-                               size_t n) {
+static void nn__dot_lanes_rows_own(nn_real *NN_RESTRICT sum,
+                                   const nn_real *NN_RESTRICT x,
+                                   const nn_real *NN_RESTRICT W, size_t n_in,
+                                   size_t n) {
     (void)n_in;
     sum[0] = nn__dot_lanes(x, W, n);
 }
 #endif
 
-/* z = x.W^T + b for small batches (see above) */
+typedef void (*nn__rows_fn)(nn_real *NN_RESTRICT sum,
+                            const nn_real *NN_RESTRICT x,
+                            const nn_real *NN_RESTRICT W, size_t n_in,
+                            size_t n);
+
+/* z = x.W^T + b for small batches (see above), XR rows at a time by
+   rows, then one at a time */
 static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT x,
                                     const nn_real *NN_RESTRICT W,
                                     const nn_real *NN_RESTRICT b, size_t B,
                                     size_t n_in, size_t n_out) {
     const size_t n_full = n_in / NN__LANES * NN__LANES;
+    nn__rows_fn rows = nn__dot_lanes_rows_own;
+    size_t XR = NN__XR;
+#ifdef NN__DISPATCH_ROWS
+    switch (nn__isa()) {
+    case 2:
+        rows = nn__dot_lanes_rows_avx512;
+        XR = 64 / sizeof(nn_real) / 2;
+        break;
+    case 1:
+        rows = nn__dot_lanes_rows_avx2;
+        XR = 32 / sizeof(nn_real) / 2;
+        break;
+    default: break;
+    }
+#endif
     for (size_t s = 0; s < B; s++) {
         const nn_real *xs = x + s * n_in;
         nn_real *zs = z + s * n_out;
         size_t o = 0;
-        for (; n_full >= NN__XR_MIN && o + NN__XR <= n_out; o += NN__XR) {
+        for (; n_full >= NN__XR_MIN && o + XR <= n_out; o += XR) {
             const nn_real *Wo = W + o * n_in;
-            nn_real sum[NN__XR];
-            nn__dot_lanes_rows(sum, xs, Wo, n_in, n_full);
-            for (size_t r = 0; r < NN__XR; r++) {
+            nn_real sum[NN__XR_MAX];
+            rows(sum, xs, Wo, n_in, n_full);
+            for (size_t r = 0; r < XR; r++) {
                 sum[r] += b[o + r];
                 for (size_t i = n_full; i < n_in; i++) sum[r] += xs[i] * Wo[r * n_in + i];
                 zs[o + r] = sum[r];
@@ -3562,6 +3641,7 @@ static double nn__sum_sq(const nn_real *v, size_t n) {
    that forward would compute; b is already updated.  W is read once per
    sample instead of twice (with weight decay, twice from the L1 cache:
    the rarer case goes the simpler way). */
+#ifndef NN__VECTORS
 static void nn__ahead4(nn_real *NN_RESTRICT p, nn_real *NN_RESTRICT w,
                        const nn_real *NN_RESTRICT x,
                        const nn_real *NN_RESTRICT xn, nn_real dz,
@@ -3572,20 +3652,36 @@ static void nn__ahead4(nn_real *NN_RESTRICT p, nn_real *NN_RESTRICT w,
     }
 }
 
+/* nn__ahead_<isa> (with the rows kernels) in arrays of four */
+static nn_real nn__ahead_own(nn_real *NN_RESTRICT w, nn_real dz,
+                             const nn_real *NN_RESTRICT x,
+                             const nn_real *NN_RESTRICT xn, size_t n,
+                             nn_real lr) {
+    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0};
+    for (size_t i = 0; i < n; i += NN__LANES) {
+        nn__ahead4(p0, w + i, x + i, xn + i, dz, lr);
+        nn__ahead4(p1, w + i + 4, x + i + 4, xn + i + 4, dz, lr);
+        nn__ahead4(p2, w + i + 8, x + i + 8, xn + i + 8, dz, lr);
+        nn__ahead4(p3, w + i + 12, x + i + 12, xn + i + 12, dz, lr);
+    }
+    return nn__lanes_sum(p0, p1, p2, p3);
+}
+#endif
+
 static nn_real nn__sgd_fused_ahead(nn_real *NN_RESTRICT w, nn_real b,
                                    nn_real dz, const nn_real *NN_RESTRICT x,
                                    const nn_real *NN_RESTRICT xn,
                                    size_t n_in, nn_real lr, nn_real lambda) {
     const size_t n_full = n_in / NN__LANES * NN__LANES;
-    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0}, sum;
+    nn_real sum;
     if (lambda == 0) {
-        for (size_t i = 0; i < n_full; i += NN__LANES) {
-            nn__ahead4(p0, w + i, x + i, xn + i, dz, lr);
-            nn__ahead4(p1, w + i + 4, x + i + 4, xn + i + 4, dz, lr);
-            nn__ahead4(p2, w + i + 8, x + i + 8, xn + i + 8, dz, lr);
-            nn__ahead4(p3, w + i + 12, x + i + 12, xn + i + 12, dz, lr);
-        }
-        sum = b + nn__lanes_sum(p0, p1, p2, p3);
+#ifdef NN__DISPATCH_ROWS
+        const int isa = nn__isa();
+        if (isa == 2) sum = b + nn__ahead_avx512(w, dz, x, xn, n_full, lr);
+        else if (isa == 1) sum = b + nn__ahead_avx2(w, dz, x, xn, n_full, lr);
+        else
+#endif
+        sum = b + nn__ahead_own(w, dz, x, xn, n_full, lr);
     } else {
         for (size_t i = 0; i < n_full; i += NN__LANES)
             for (size_t v = 0; v < NN__LANES; v++)
