@@ -3278,7 +3278,7 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
      (0 + dz x) and the lanes of xn.w, summed the same way. */
 #define NN__LANES_ISA(isa, VB, target)                                        \
     typedef nn_real nn__vec_##isa __attribute__((vector_size(VB)));           \
-    target static void nn__dot_lanes_rows_##isa(                              \
+    static target void nn__dot_lanes_rows_##isa(                              \
         nn_real *NN_RESTRICT sum, const nn_real *NN_RESTRICT x,               \
         const nn_real *NN_RESTRICT W, size_t n_in, size_t n) {                \
         enum { VN = VB / sizeof(nn_real), VK = NN__LANES / VN, XR = VN / 2 }; \
@@ -3304,7 +3304,7 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
             sum[r] = (q[0] + q[2]) + (q[1] + q[3]);                           \
         }                                                                     \
     }                                                                         \
-    target static nn_real nn__ahead_##isa(                                    \
+    static target nn_real nn__ahead_##isa(                                    \
         nn_real *NN_RESTRICT w, nn_real dz, const nn_real *NN_RESTRICT x,     \
         const nn_real *NN_RESTRICT xn, size_t n, nn_real lr) {                \
         enum { VN = VB / sizeof(nn_real), VK = NN__LANES / VN };              \
