@@ -2895,6 +2895,19 @@ static int nn__all_finite(const nn_real *v, size_t count) {
 #define NN__MR_MAX NN__MR
 #define NN__NB_MAX NN__NB
 #endif
+/* With gcc, and a build whose own target has no FMA, the ISAs' functions
+   are compiled with -ffp-contract=off (gcc's optimize attribute), so that
+   what they compute but the tile's explicit fma rounds as the build's own
+   code, which cannot fuse, rounds it: the same bits as nn_step and the
+   exported headers (NN__ISA_EXACT).  clang has no such switch that
+   reaches what it inlines, and a build for FMA fuses as it likes. */
+#if defined(NN__DISPATCH) && !defined(__clang__) && !defined(__FMA__)
+#define NN__ISA_EXACT 1
+#define NN__ISA_TARGET(t) __attribute__((target(t), optimize("fp-contract=off")))
+#elif defined(NN__DISPATCH)
+#define NN__ISA_EXACT 0
+#define NN__ISA_TARGET(t) __attribute__((target(t)))
+#endif
 
 /* w -= lr (g + lambda w) over P reals: nn__sgd_w in runs of NN__LANES */
 static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
@@ -2925,7 +2938,8 @@ static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
    With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
    after nn_zero_grad; the tile then takes plain SGD's step,
    c -= lr (g + lambda c), instead of storing g (nn__sgd_fused): from its
-   registers in the build's own ISA (own), else through nn__sgd_tile. */
+   registers where it rounds as nn_step (own: the build's own ISA, or
+   NN__ISA_EXACT), else through nn__sgd_tile. */
 #if defined(__GNUC__) || defined(__clang__)
 #define NN__NOINLINE __attribute__((noinline))
 #define NN__INLINE inline __attribute__((always_inline))
@@ -2949,13 +2963,13 @@ static NN__INLINE void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
             acc[j] = (nn_real)NN__FMAD((double)a, (double)b[j], (double)acc[j]);
 }
 
-/* The SGD step of a tile compiled for another ISA than the build's, and
-   of the edges: c -= lr (g + lambda c) over rows x cols (g in rows of
-   ldg), nn__sgd_w as nn_step takes it, in runs of 8 (every NB but SSE2's
-   is a multiple of 8).  Compiled for the build's own target and never
-   inlined: in a tile for AVX2 or AVX-512, gcc (C++ and GNU modes) and
-   clang would fuse the multiply and subtraction that nn_step, compiled for
-   the build's target, may not. */
+/* The SGD step of a tile compiled for another ISA than the build's
+   (unless NN__ISA_EXACT), and of the edges: c -= lr (g + lambda c) over
+   rows x cols (g in rows of ldg), nn__sgd_w as nn_step takes it, in runs
+   of 8 (every NB but SSE2's is a multiple of 8).  Compiled for the
+   build's own target and never inlined: in a tile for AVX2 or AVX-512,
+   gcc (C++ and GNU modes) and clang would fuse the multiply and
+   subtraction that nn_step, compiled for the build's target, may not. */
 NN__NOINLINE static void nn__sgd_tile(nn_real *NN_RESTRICT c, size_t ldc,
                                       const nn_real *NN_RESTRICT g, size_t ldg,
                                       size_t rows, size_t cols,
@@ -3131,10 +3145,10 @@ NN__GEMM_ISA(own, , NN__MR, NN__NB, NN__FUSED, 1)
 #else
 #define NN__FUSED_ISA 1
 #endif
-NN__GEMM_ISA(avx2, __attribute__((target("avx2,fma"))), 4,
-             64 / sizeof(nn_real), NN__FUSED_ISA, 0)
-NN__GEMM_ISA(avx512, __attribute__((target("avx512f,fma"))), 8,
-             128 / sizeof(nn_real), NN__FUSED_ISA, 0)
+NN__GEMM_ISA(avx2, NN__ISA_TARGET("avx2,fma"), 4, 64 / sizeof(nn_real),
+             NN__FUSED_ISA, NN__ISA_EXACT)
+NN__GEMM_ISA(avx512, NN__ISA_TARGET("avx512f,fma"), 8, 128 / sizeof(nn_real),
+             NN__FUSED_ISA, NN__ISA_EXACT)
 /* the best ISA nn__gemm may take: 2 AVX-512, 1 AVX2, 0 the build's own;
    test_kernels lowers it to run each */
 static int nn__isa_max = 2;
@@ -3331,17 +3345,15 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
 NN__LANES_ISA(own, NN__VBYTES, )
 #define NN__XR (NN__VBYTES / sizeof(nn_real) / 2)
 
-/* For each ISA, as the products of nn__gemm: only with gcc, and only in
-   a build whose own target has no FMA, because these sums must be the
-   exported headers' and nn_step's bit for bit, and those are compiled
-   for the build's target: so the variants are compiled with
-   -ffp-contract=off (gcc's optimize attribute; clang has none that
-   reaches what it inlines), and a build without FMA fuses nothing
-   either. */
-#if defined(NN__DISPATCH) && !defined(__clang__) && !defined(__FMA__)
+/* For each ISA, as the products of nn__gemm, where they round as the
+   build's own code (NN__ISA_EXACT): their sums must be the exported
+   headers' and nn_step's bit for bit. */
+#ifdef NN__DISPATCH
+#if NN__ISA_EXACT
 #define NN__DISPATCH_ROWS 1
-NN__LANES_ISA(avx2, 32, __attribute__((target("avx2,fma"), optimize("fp-contract=off"))))
-NN__LANES_ISA(avx512, 64, __attribute__((target("avx512f,fma"), optimize("fp-contract=off"))))
+NN__LANES_ISA(avx2, 32, NN__ISA_TARGET("avx2,fma"))
+NN__LANES_ISA(avx512, 64, NN__ISA_TARGET("avx512f,fma"))
+#endif
 #endif
 #else
 #define NN__XR 1
