@@ -58,11 +58,12 @@
                    its formula (slower; to read or step through in a
                    debugger).  The results agree with the default build's
                    within rounding.
-      NN_NO_DISPATCH [impl] on x86-64 with gcc or clang, the matrix
-                   products are compiled for SSE2, AVX2 with FMA and
-                   AVX-512 and run as the best the CPU has, so a plain
-                   `cc -O2` build trains at the speed of -march=native;
-                   this keeps only the ISA the build compiles for.
+      NN_NO_DISPATCH [impl] on x86-64 ELF systems (Linux, BSDs) with gcc
+                   or clang, the matrix products are compiled for SSE2,
+                   AVX2 with FMA and AVX-512 and run as the best the CPU
+                   has, so a plain `cc -O2` build trains at the speed of
+                   -march=native; this keeps only the ISA the build
+                   compiles for.
       NN_NO_FMA    [impl]   the matrix products use fused multiply-adds
                    (one rounding) wherever the CPU has them; this keeps
                    the multiply and the add apart.  With it, and a build
@@ -2885,8 +2886,11 @@ static int nn__all_finite(const nn_real *v, size_t count) {
    the best the CPU has, asked at every call (__builtin_cpu_supports reads
    what libgcc found at start-up: a load and a test).  So a build for any
    x86-64 trains as fast as one with -march=native.  The panel and tile
-   stay on the stack, at the AVX-512 size: 41 KB per call and thread. */
-#if !defined(NN_NO_DISPATCH) && defined(__x86_64__) && \
+   stay on the stack, at the AVX-512 size: 41 KB per call and thread.
+   Only for ELF targets (Linux, the BSDs), where it is tested: MinGW's gcc
+   does not align the stack for AVX spills (GCC bug 54412), and macOS has
+   not been tried; they keep the build's own ISA. */
+#if !defined(NN_NO_DISPATCH) && defined(__x86_64__) && defined(__ELF__) && \
     (defined(__GNUC__) || defined(__clang__)) && !defined(__AVX512F__)
 #define NN__DISPATCH 1
 #define NN__MR_MAX 8
