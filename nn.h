@@ -2724,9 +2724,12 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      same sums as the reference loops, with each multiply-add fused into
      one rounding where the CPU has FMA (NN__FUSED), and bit for bit the
      reference's where nothing fuses (NN_NO_FMA).
-   - Run-time ISA: on x86-64 the tile is compiled for SSE2, AVX2 + FMA
-     and AVX-512, and nn__gemm takes the best the CPU has (NN__DISPATCH);
-     AVX2 and AVX-512 give the same bits.
+   - Run-time ISA: on x86-64 ELF systems, with gcc and clang, the tile is
+     compiled for SSE2, AVX2 + FMA and AVX-512, and nn__gemm takes the
+     best the CPU has (NN__DISPATCH); AVX2 and AVX-512 give the same bits.
+     With gcc and a build whose own target has no FMA, so are the small
+     batches' rows and P1's step (NN__ISA_EXACT), with the same bits on
+     every ISA.
    - Small batches: below NN__SMALL rows a tile would be mostly padding,
      so the forward pass takes each dot product in NN__LANES partial sums
      (nn__dot_lanes), which round differently from the one running sum of
@@ -2736,9 +2739,9 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      batch.  The cut is the same on every ISA, so which sums a batch gets
      does not depend on the machine.
    - Vectors of the compiler: where gcc and clang evaluate float as float
-     (NN__VECTORS), the small batches' rows and the float tanh
-     (nn__tanh_all) go in their vector types, the same operations as the
-     scalar code and so the same bits.
+     (NN__VECTORS), the small batches' rows, P1's step (nn__ahead_<isa>)
+     and the float tanh (nn__tanh_all) go in their vector types, the same
+     operations as the scalar code and so the same bits.
    - SGD without dW: nn_train's plain SGD takes each weight's step where
      its gradient is summed, and never stores dW (nn__sgd_fused).
    - Threads: with -fopenmp, products of more than NN__PAR_MIN multiply-adds
@@ -2759,6 +2762,18 @@ static void nn__share(size_t n, size_t *lo, size_t *hi) {
     *lo = n * t / T;
     *hi = n * (t + 1) / T;
 }
+
+/* NN__INLINE: always inlined, NN__NOINLINE: never */
+#if defined(__GNUC__) || defined(__clang__)
+#define NN__NOINLINE __attribute__((noinline))
+#define NN__INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define NN__NOINLINE __declspec(noinline)
+#define NN__INLINE __forceinline
+#else
+#define NN__NOINLINE
+#define NN__INLINE inline
+#endif
 
 /* Loops over n reals go in runs of NN__LANES = 16, with a fixed-length
    inner loop: compilers vectorize that even at -O2, where they will not
@@ -2787,7 +2802,7 @@ static void nn__lanes4(nn_real *NN_RESTRICT p, const nn_real *NN_RESTRICT x,
     for (size_t v = 0; v < 4; v++) p[v] += x[v] * w[v];
 }
 
-static nn_real nn__lanes_sum(const nn_real *p0, const nn_real *p1,
+static NN__INLINE nn_real nn__lanes_sum(const nn_real *p0, const nn_real *p1,
                              const nn_real *p2, const nn_real *p3) {
     nn_real q[4];
     for (size_t v = 0; v < 4; v++) q[v] = (p0[v] + p2[v]) + (p1[v] + p3[v]);
@@ -2942,18 +2957,8 @@ static void nn__sgd_run(nn_real *NN_RESTRICT w, const nn_real *NN_RESTRICT g,
    With sgd = {lr, lambda}, C is W and the sum is its gradient g, from 0 as
    after nn_zero_grad; the tile then takes plain SGD's step,
    c -= lr (g + lambda c), instead of storing g (nn__sgd_fused): from its
-   registers where it rounds as nn_step (own: the build's own ISA, or
-   NN__ISA_EXACT), else through nn__sgd_tile. */
-#if defined(__GNUC__) || defined(__clang__)
-#define NN__NOINLINE __attribute__((noinline))
-#define NN__INLINE inline __attribute__((always_inline))
-#elif defined(_MSC_VER)
-#define NN__NOINLINE __declspec(noinline)
-#define NN__INLINE __forceinline
-#else
-#define NN__NOINLINE
-#define NN__INLINE inline
-#endif
+   registers where it rounds as nn_step (step_inline: the build's own
+   ISA, or NN__ISA_EXACT), else through nn__sgd_tile. */
 static NN__INLINE void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
                                    const nn_real *NN_RESTRICT b, size_t NB,
                                    int fused) {
@@ -2968,34 +2973,20 @@ static NN__INLINE void nn__row_mac(nn_real *NN_RESTRICT acc, nn_real a,
 }
 
 /* The SGD step of a tile compiled for another ISA than the build's
-   (unless NN__ISA_EXACT), and of the edges: c -= lr (g + lambda c) over
-   rows x cols (g in rows of ldg), nn__sgd_w as nn_step takes it, in runs
-   of 8 (every NB but SSE2's is a multiple of 8).  Compiled for the
-   build's own target and never inlined: in a tile for AVX2 or AVX-512,
+   (unless NN__ISA_EXACT), and of the edges: nn__sgd_run, a row of cols at
+   a time (g in rows of ldg).  Never inlined, so that it stays compiled
+   for the build's own target: inlined into a tile for AVX2 or AVX-512,
    gcc (C++ and GNU modes) and clang would fuse the multiply and
    subtraction that nn_step, compiled for the build's target, may not. */
-NN__NOINLINE static void nn__sgd_tile(nn_real *NN_RESTRICT c, size_t ldc,
-                                      const nn_real *NN_RESTRICT g, size_t ldg,
-                                      size_t rows, size_t cols,
+NN__NOINLINE static void nn__sgd_tile(nn_real *c, size_t ldc, const nn_real *g,
+                                      size_t ldg, size_t rows, size_t cols,
                                       const nn_real *sgd) {
-    const nn_real lr = sgd[0], lambda = sgd[1];
-    const size_t runs = cols / 8 * 8;
-    for (size_t r = 0; r < rows; r++) {
-        nn_real *NN_RESTRICT cr = c + r * ldc;
-        const nn_real *NN_RESTRICT gr = g + r * ldg;
-        if (lambda == 0)
-            for (size_t j = 0; j < runs; j += 8)
-                for (size_t v = 0; v < 8; v++) cr[j + v] -= lr * gr[j + v];
-        else
-            for (size_t j = 0; j < runs; j += 8)
-                for (size_t v = 0; v < 8; v++)
-                    cr[j + v] -= lr * (gr[j + v] + lambda * cr[j + v]);
-        for (size_t j = runs; j < cols; j++)
-            cr[j] = nn__sgd_w(cr[j], gr[j], lr, lambda);
-    }
+    for (size_t r = 0; r < rows; r++)
+        nn__sgd_run(c + r * ldc, g + r * ldg, sgd[0], sgd[1], cols);
 }
 
-static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused, int own,
+static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused,
+                                     int step_inline,
                                      nn_real *NN_RESTRICT c, size_t ldc,
                                      const nn_real *NN_RESTRICT a, size_t ars,
                                      size_t acs, const nn_real *NN_RESTRICT b,
@@ -3024,7 +3015,7 @@ static NN__INLINE void nn__tile_body(size_t MR, size_t NB, int fused, int own,
         }
 #endif
     }
-    if (sgd && !own) {
+    if (sgd && !step_inline) {
         nn__sgd_tile(c, ldc, acc[0], NN__NB_MAX, MR, NB, sgd);
         return;
     }
@@ -3122,18 +3113,23 @@ static NN__INLINE void nn__gemm_panel_body(
 }
 
 /* The tile and panel for one ISA: nn__tile_<isa> and nn__panel_<isa>,
-   compiled for `target` (empty: the build's own). */
+   compiled for `target` (empty: the build's own), and nn__gemm_<isa>,
+   which says what nn__gemm needs of them. */
 typedef void (*nn__panel_fn)(nn_real *c, size_t ldc, const nn_real *a,
                              size_t ars, size_t acs, const nn_real *b,
                              size_t brs, size_t bcs, size_t m_lo, size_t M,
                              size_t N, size_t K, size_t n0, const nn_real *sgd);
-#define NN__GEMM_ISA(isa, target, MR, NB, fused, own)                         \
+typedef struct nn__gemm_isa {
+    nn__panel_fn panel;
+    size_t MR, NB;
+} nn__gemm_isa;
+#define NN__GEMM_ISA(isa, target, MR, NB, fused, step_inline)                 \
     NN__NOINLINE target static void nn__tile_##isa(                           \
         nn_real *NN_RESTRICT c, size_t ldc, const nn_real *NN_RESTRICT a,     \
         size_t ars, size_t acs, const nn_real *NN_RESTRICT b, size_t ldb,     \
         size_t kc, const nn_real *sgd) {                                      \
-        nn__tile_body(MR, NB, fused, own, c, ldc, a, ars, acs, b, ldb, kc,    \
-                      sgd);                                                   \
+        nn__tile_body(MR, NB, fused, step_inline, c, ldc, a, ars, acs, b,     \
+                      ldb, kc, sgd);                                          \
     }                                                                         \
     target static void nn__panel_##isa(                                       \
         nn_real *c, size_t ldc, const nn_real *a, size_t ars, size_t acs,     \
@@ -3141,7 +3137,8 @@ typedef void (*nn__panel_fn)(nn_real *c, size_t ldc, const nn_real *a,
         size_t N, size_t K, size_t n0, const nn_real *sgd) {                  \
         nn__gemm_panel_body(MR, NB, nn__tile_##isa, c, ldc, a, ars, acs, b,   \
                             brs, bcs, m_lo, M, N, K, n0, sgd);                \
-    }
+    }                                                                         \
+    static const nn__gemm_isa nn__gemm_##isa = {nn__panel_##isa, MR, NB};
 NN__GEMM_ISA(own, , NN__MR, NN__NB, NN__FUSED, 1)
 #ifdef NN__DISPATCH
 #ifdef NN_NO_FMA
@@ -3170,32 +3167,15 @@ static int nn__isa(void) {
 }
 #endif
 
-typedef struct nn__gemm_isa {
-    nn__panel_fn panel;
-    size_t MR, NB;
-} nn__gemm_isa;
-
-static nn__gemm_isa nn__gemm_choose(void) {
-    nn__gemm_isa g;
-    g.panel = nn__panel_own;
-    g.MR = NN__MR;
-    g.NB = NN__NB;
+static const nn__gemm_isa *nn__gemm_choose(void) {
 #ifdef NN__DISPATCH
     switch (nn__isa()) {
-    case 2:
-        g.panel = nn__panel_avx512;
-        g.MR = 8;
-        g.NB = 128 / sizeof(nn_real);
-        break;
-    case 1:
-        g.panel = nn__panel_avx2;
-        g.MR = 4;
-        g.NB = 64 / sizeof(nn_real);
-        break;
+    case 2: return &nn__gemm_avx512;
+    case 1: return &nn__gemm_avx2;
     default: break;
     }
 #endif
-    return g;
+    return &nn__gemm_own;
 }
 
 /* C (M x N) += A (M x K) . Bm (K x N), strides as in nn__gemm_panel_body.
@@ -3208,7 +3188,7 @@ static void nn__gemm(nn_real *c, size_t ldc, const nn_real *a, size_t ars,
                      size_t acs, const nn_real *b, size_t brs, size_t bcs,
                      size_t M, size_t N, size_t K, int by_rows,
                      const nn_real *sgd) {
-    const nn__gemm_isa g = nn__gemm_choose();
+    const nn__gemm_isa g = *nn__gemm_choose();
     const size_t panels = (N + g.NB - 1) / g.NB;
     NN_ASSERT(!sgd || K <= NN__KC);
 #ifdef _OPENMP
@@ -3266,6 +3246,23 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
 #define NN__VECTORS 1
 #endif
 #endif
+/* The small batches' kernels for one ISA: the rows kernel, P1's step with
+   the next sample's dot product (see nn__sgd_fused_ahead), and how many
+   rows the first takes at a time */
+typedef void (*nn__rows_fn)(nn_real *NN_RESTRICT sum,
+                            const nn_real *NN_RESTRICT x,
+                            const nn_real *NN_RESTRICT W, size_t n_in,
+                            size_t n);
+typedef nn_real (*nn__ahead_fn)(nn_real *NN_RESTRICT w, nn_real dz,
+                                const nn_real *NN_RESTRICT x,
+                                const nn_real *NN_RESTRICT xn, size_t n,
+                                nn_real lr);
+typedef struct nn__lanes_isa {
+    nn__rows_fn rows;
+    nn__ahead_fn ahead;
+    size_t XR;
+} nn__lanes_isa;
+
 #ifdef NN__VECTORS
 /* a loop of constant length unrolled, so that its array stays in
    registers (gcc -O2 unrolls none of 8) */
@@ -3287,13 +3284,13 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
    vectors a run of NN__LANES, XR = VN / 2 rows at a time.
    - nn__dot_lanes_rows_<isa>: x.w for XR rows of W (w_r = W + r n_in)
      over the first n reals, n a multiple of NN__LANES: lane v of row r is
-     element v % VN of acc[r][v / VN], added up as nn__lanes_sum adds
-     lanes 0 .. 15, written out, not called: an earlier form that called
-     it with AVX registers live left their upper halves dirty for libm's
-     SSE code after it (a 10-32-32-1 tanh net took 10 us at -O2
-     -march=native).
+     element v % VN of acc[r][v / VN], added up by nn__lanes_sum, which
+     is always inlined: an earlier form that called it with AVX registers
+     live left their upper halves dirty for libm's SSE code after it (a
+     10-32-32-1 tanh net took 10 us at -O2 -march=native).
    - nn__ahead_<isa>: nn__sgd_fused_ahead's runs without decay, w -= lr
-     (0 + dz x) and the lanes of xn.w, summed the same way. */
+     (0 + dz x) and the lanes of xn.w, summed the same way.
+   - nn__lanes_<isa>: the two, and XR, for the callers. */
 #define NN__LANES_ISA(isa, VB, target)                                        \
     typedef nn_real nn__vec_##isa __attribute__((vector_size(VB)));           \
     static target void nn__dot_lanes_rows_##isa(                              \
@@ -3315,11 +3312,9 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
             }                                                                 \
         }                                                                     \
         for (size_t r = 0; r < XR; r++) {                                     \
-            nn_real p[NN__LANES], q[4];                                       \
+            nn_real p[NN__LANES];                                             \
             memcpy(p, acc[r], sizeof p);                                      \
-            for (size_t v = 0; v < 4; v++)                                    \
-                q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);            \
-            sum[r] = (q[0] + q[2]) + (q[1] + q[3]);                           \
+            sum[r] = nn__lanes_sum(p, p + 4, p + 8, p + 12);                  \
         }                                                                     \
     }                                                                         \
     static target nn_real nn__ahead_##isa(                                    \
@@ -3327,7 +3322,7 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
         const nn_real *NN_RESTRICT xn, size_t n, nn_real lr) {                \
         enum { VN = VB / sizeof(nn_real), VK = NN__LANES / VN };              \
         nn__vec_##isa acc[VK];                                                \
-        nn_real p[NN__LANES], q[4];                                           \
+        nn_real p[NN__LANES];                                                 \
         memset(acc, 0, sizeof acc);                                           \
         for (size_t i = 0; i < n; i += NN__LANES) {                           \
             NN__UNROLL                                                        \
@@ -3342,12 +3337,11 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
             }                                                                 \
         }                                                                     \
         memcpy(p, acc, sizeof p);                                             \
-        for (size_t v = 0; v < 4; v++)                                        \
-            q[v] = (p[v] + p[v + 8]) + (p[v + 4] + p[v + 12]);                \
-        return (q[0] + q[2]) + (q[1] + q[3]);                                 \
-    }
+        return nn__lanes_sum(p, p + 4, p + 8, p + 12);                        \
+    }                                                                         \
+    static const nn__lanes_isa nn__lanes_##isa = {                            \
+        nn__dot_lanes_rows_##isa, nn__ahead_##isa, VB / sizeof(nn_real) / 2};
 NN__LANES_ISA(own, NN__VBYTES, )
-#define NN__XR (NN__VBYTES / sizeof(nn_real) / 2)
 
 /* For each ISA, as the products of nn__gemm, where they round as the
    build's own code (NN__ISA_EXACT): their sums must be the exported
@@ -3360,7 +3354,6 @@ NN__LANES_ISA(avx512, 64, NN__ISA_TARGET("avx512f,fma"))
 #endif
 #endif
 #else
-#define NN__XR 1
 #define NN__XR_MAX 1
 #define NN__XR_MIN NN__LANES
 static void nn__dot_lanes_rows_own(nn_real *NN_RESTRICT sum,
@@ -3370,12 +3363,46 @@ static void nn__dot_lanes_rows_own(nn_real *NN_RESTRICT sum,
     (void)n_in;
     sum[0] = nn__dot_lanes(x, W, n);
 }
+
+static void nn__ahead4(nn_real *NN_RESTRICT p, nn_real *NN_RESTRICT w,
+                       const nn_real *NN_RESTRICT x,
+                       const nn_real *NN_RESTRICT xn, nn_real dz,
+                       nn_real lr) { /* four lanes, without decay */
+    for (size_t v = 0; v < 4; v++) {
+        w[v] -= lr * (nn_real)(0 + dz * x[v]);
+        p[v] += xn[v] * w[v];
+    }
+}
+
+/* nn__ahead_<isa> (with the rows kernels) in arrays of four */
+static nn_real nn__ahead_own(nn_real *NN_RESTRICT w, nn_real dz,
+                             const nn_real *NN_RESTRICT x,
+                             const nn_real *NN_RESTRICT xn, size_t n,
+                             nn_real lr) {
+    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0};
+    for (size_t i = 0; i < n; i += NN__LANES) {
+        nn__ahead4(p0, w + i, x + i, xn + i, dz, lr);
+        nn__ahead4(p1, w + i + 4, x + i + 4, xn + i + 4, dz, lr);
+        nn__ahead4(p2, w + i + 8, x + i + 8, xn + i + 8, dz, lr);
+        nn__ahead4(p3, w + i + 12, x + i + 12, xn + i + 12, dz, lr);
+    }
+    return nn__lanes_sum(p0, p1, p2, p3);
+}
+
+static const nn__lanes_isa nn__lanes_own = {nn__dot_lanes_rows_own,
+                                            nn__ahead_own, 1};
 #endif
 
-typedef void (*nn__rows_fn)(nn_real *NN_RESTRICT sum,
-                            const nn_real *NN_RESTRICT x,
-                            const nn_real *NN_RESTRICT W, size_t n_in,
-                            size_t n);
+static const nn__lanes_isa *nn__lanes_choose(void) {
+#ifdef NN__DISPATCH_ROWS
+    switch (nn__isa()) {
+    case 2: return &nn__lanes_avx512;
+    case 1: return &nn__lanes_avx2;
+    default: break;
+    }
+#endif
+    return &nn__lanes_own;
+}
 
 /* z = x.W^T + b for small batches (see above), XR rows at a time by
    rows, then one at a time */
@@ -3385,21 +3412,8 @@ static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
                                     const nn_real *NN_RESTRICT b, size_t B,
                                     size_t n_in, size_t n_out) {
     const size_t n_full = n_in / NN__LANES * NN__LANES;
-    nn__rows_fn rows = nn__dot_lanes_rows_own;
-    size_t XR = NN__XR;
-#ifdef NN__DISPATCH_ROWS
-    switch (nn__isa()) {
-    case 2:
-        rows = nn__dot_lanes_rows_avx512;
-        XR = 64 / sizeof(nn_real) / 2;
-        break;
-    case 1:
-        rows = nn__dot_lanes_rows_avx2;
-        XR = 32 / sizeof(nn_real) / 2;
-        break;
-    default: break;
-    }
-#endif
+    const nn__lanes_isa *L = nn__lanes_choose();
+    const size_t XR = L->XR;
     for (size_t s = 0; s < B; s++) {
         const nn_real *xs = x + s * n_in;
         nn_real *zs = z + s * n_out;
@@ -3407,7 +3421,7 @@ static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
         for (; n_full >= NN__XR_MIN && o + XR <= n_out; o += XR) {
             const nn_real *Wo = W + o * n_in;
             nn_real sum[NN__XR_MAX];
-            rows(sum, xs, Wo, n_in, n_full);
+            L->rows(sum, xs, Wo, n_in, n_full);
             for (size_t r = 0; r < XR; r++) {
                 sum[r] += b[o + r];
                 for (size_t i = n_full; i < n_in; i++) sum[r] += xs[i] * Wo[r * n_in + i];
@@ -3657,47 +3671,16 @@ static double nn__sum_sq(const nn_real *v, size_t n) {
    that forward would compute; b is already updated.  W is read once per
    sample instead of twice (with weight decay, twice from the L1 cache:
    the rarer case goes the simpler way). */
-#ifndef NN__VECTORS
-static void nn__ahead4(nn_real *NN_RESTRICT p, nn_real *NN_RESTRICT w,
-                       const nn_real *NN_RESTRICT x,
-                       const nn_real *NN_RESTRICT xn, nn_real dz,
-                       nn_real lr) { /* four lanes, without decay */
-    for (size_t v = 0; v < 4; v++) {
-        w[v] -= lr * (nn_real)(0 + dz * x[v]);
-        p[v] += xn[v] * w[v];
-    }
-}
 
-/* nn__ahead_<isa> (with the rows kernels) in arrays of four */
-static nn_real nn__ahead_own(nn_real *NN_RESTRICT w, nn_real dz,
-                             const nn_real *NN_RESTRICT x,
-                             const nn_real *NN_RESTRICT xn, size_t n,
-                             nn_real lr) {
-    nn_real p0[4] = {0}, p1[4] = {0}, p2[4] = {0}, p3[4] = {0};
-    for (size_t i = 0; i < n; i += NN__LANES) {
-        nn__ahead4(p0, w + i, x + i, xn + i, dz, lr);
-        nn__ahead4(p1, w + i + 4, x + i + 4, xn + i + 4, dz, lr);
-        nn__ahead4(p2, w + i + 8, x + i + 8, xn + i + 8, dz, lr);
-        nn__ahead4(p3, w + i + 12, x + i + 12, xn + i + 12, dz, lr);
-    }
-    return nn__lanes_sum(p0, p1, p2, p3);
-}
-#endif
-
-static nn_real nn__sgd_fused_ahead(nn_real *NN_RESTRICT w, nn_real b,
-                                   nn_real dz, const nn_real *NN_RESTRICT x,
+static nn_real nn__sgd_fused_ahead(nn__ahead_fn ahead, nn_real *NN_RESTRICT w,
+                                   nn_real b, nn_real dz,
+                                   const nn_real *NN_RESTRICT x,
                                    const nn_real *NN_RESTRICT xn,
                                    size_t n_in, nn_real lr, nn_real lambda) {
     const size_t n_full = n_in / NN__LANES * NN__LANES;
     nn_real sum;
     if (lambda == 0) {
-#ifdef NN__DISPATCH_ROWS
-        const int isa = nn__isa();
-        if (isa == 2) sum = b + nn__ahead_avx512(w, dz, x, xn, n_full, lr);
-        else if (isa == 1) sum = b + nn__ahead_avx2(w, dz, x, xn, n_full, lr);
-        else
-#endif
-        sum = b + nn__ahead_own(w, dz, x, xn, n_full, lr);
+        sum = b + ahead(w, dz, x, xn, n_full, lr);
     } else {
         for (size_t i = 0; i < n_full; i += NN__LANES)
             for (size_t v = 0; v < NN__LANES; v++)
@@ -3734,7 +3717,7 @@ static void nn__sgd_fused_row(nn_real *w, const nn_real *dz, size_t dz_stride,
    time streaming W and dW through the cache (zero dW, add to it, check
    it, read it into the step), so not writing dW at all is what makes them
    fast.  Batches of NN__SMALL rows or more take each weight's step in the
-   register tile that sums its gradient (nn__tile's sgd); smaller ones, a
+   register tile that sums its gradient (the tile's sgd); smaller ones, a
    row of W at a time (nn__sgd_fused_row, or nn__sgd_fused_ahead).
    1. dz of every layer, from the top, each kept in its layer's z (which
       backward no longer needs once dz is known).
@@ -3761,6 +3744,7 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
     const size_t L = net->n_layers, B = net->batch;
     const nn_real lr = (nn_real)opt->lr, lambda = (nn_real)opt->weight_decay;
     const double limit = (sizeof(nn_real) == sizeof(float) ? 3.4e38 : 1.7e308) / 4;
+    const nn__ahead_fn ahead = nn__lanes_choose()->ahead; /* once, not per row */
     double gmax = 0, grow;
     nn_real *d = nn__scratch(net, 0), *dx = nn__scratch(net, 1);
     nn__loss_dz(net, loss, y, d);
@@ -3807,8 +3791,8 @@ static int nn__sgd_fused(nn_net *net, nn_loss loss, const nn_real *y,
         }
         for (size_t o = 0; o < n_out; o++) {
             if (l == 0 && x_next) /* dz[o] is used up: z[o] takes its place */
-                dz[o] = nn__sgd_fused_ahead(W + o * n_in, b[o], dz[o], x,
-                                            x_next, n_in, lr, lambda);
+                dz[o] = nn__sgd_fused_ahead(ahead, W + o * n_in, b[o], dz[o],
+                                            x, x_next, n_in, lr, lambda);
             else
                 nn__sgd_fused_row(W + o * n_in, dz + o, n_out, x, B, n_in,
                                   lr, lambda);

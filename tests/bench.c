@@ -254,10 +254,12 @@ static double time_kernel(int k, int fast, size_t B, size_t n_in, size_t n_out, 
 #if defined(NN__DISPATCH)
 PEAK_FUNCTION(peak_avx512, __attribute__((target("avx512f,fma"))))
 PEAK_FUNCTION(peak_avx2, __attribute__((target("avx2,fma"))))
-static double peak_gflops(void) {
-    if (__builtin_cpu_supports("avx512f")) return peak_avx512();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return peak_avx2();
-    return 0;
+static double peak_gflops(void) { /* the ISA nn.h's products take */
+    switch (nn__isa()) {
+    case 2: return peak_avx512();
+    case 1: return peak_avx2();
+    default: return 0;
+    }
 }
 #elif defined(__FMA__) || defined(__ARM_FEATURE_FMA)
 PEAK_FUNCTION(peak_gflops, )
@@ -267,7 +269,7 @@ static double peak_gflops(void) { return 0; }
 
 /* The kernels' operands, the same before every timing: dW accumulates at
    every call, and operands left by the kernel timed before changed the
-   next one's speed (P2's B = 1 dW and dx at -O2 read 12.8 GFLOP/s after
+   next one's speed (the batch-1 dW and dx at -O2 read 12.8 GFLOP/s after
    the fused tiles' runs, 19.2 from fresh operands) */
 #define BUF 400000
 static void fill(nn_real *buf) {

@@ -137,7 +137,7 @@ static void check_isas_agree(size_t B, size_t n_in, size_t n_out) {
     }
     same = memcmp(out[1], out[2], (nz + nW + n_out + nx) * sizeof(nn_real)) == 0;
     /* a small batch's forward pass fuses nothing on any ISA (nn.h,
-       NN__DISPATCH_ROWS): the exported headers' sums, bit for bit */
+       NN__ISA_EXACT): the exported headers' sums, bit for bit */
     if (B < NN__SMALL)
         same &= memcmp(out[0], out[2], nz * sizeof(nn_real)) == 0;
 #if defined(NN_NO_FMA) && defined(TEST_EXACT)
