@@ -2728,8 +2728,8 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      compiled for SSE2, AVX2 + FMA and AVX-512, and nn__gemm takes the
      best the CPU has (NN__DISPATCH); AVX2 and AVX-512 give the same bits.
      With gcc and a build whose own target has no FMA, so are the small
-     batches' rows and P1's step (NN__ISA_EXACT), with the same bits on
-     every ISA.
+     batches' rows, P1's step and the float tanh (NN__ISA_EXACT), with the
+     same bits on every ISA.
    - Small batches: below NN__SMALL rows a tile would be mostly padding,
      so the forward pass takes each dot product in NN__LANES partial sums
      (nn__dot_lanes), which round differently from the one running sum of
@@ -3249,9 +3249,10 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
 /* The small batches' kernels for one ISA: the rows kernel, P1's step with
    the next sample's dot product (see nn__sgd_fused_ahead), and how many
    rows the first takes at a time */
-typedef void (*nn__rows_fn)(nn_real *NN_RESTRICT sum,
+typedef void (*nn__rows_fn)(nn_real *NN_RESTRICT z,
                             const nn_real *NN_RESTRICT x,
-                            const nn_real *NN_RESTRICT W, size_t n_in,
+                            const nn_real *NN_RESTRICT W,
+                            const nn_real *NN_RESTRICT b, size_t n_in,
                             size_t n);
 typedef nn_real (*nn__ahead_fn)(nn_real *NN_RESTRICT w, nn_real dz,
                                 const nn_real *NN_RESTRICT x,
@@ -3261,6 +3262,8 @@ typedef struct nn__lanes_isa {
     nn__rows_fn rows;
     nn__ahead_fn ahead;
     size_t XR;
+    void (*tanh)(float *a, const float *z); /* TV floats of nn__tanh_all */
+    size_t TV;
 } nn__lanes_isa;
 
 #ifdef NN__VECTORS
@@ -3274,30 +3277,88 @@ typedef struct nn__lanes_isa {
 #else
 #define NN__VBYTES 16
 #endif
-/* the least row for the rows kernel: shorter rows (the tiny net's 32)
-   spend more in its reductions than they gain, and go one at a time */
-#define NN__XR_MIN (4 * NN__LANES)
-#define NN__XR_MAX 8
+
+/* The rows kernel's sums, XR rows of 16 lanes, in nn__lanes_sum's tree:
+   that adds the upper half of the lanes to the lower half, and again,
+   down to one.  Halves of whole vectors are added in place; within a
+   vector, two rows' vectors u and w become one, X + Y, where X holds the
+   lower halves of u and w and Y their upper halves, so that each add
+   serves two rows: after log2 VN such steps lane r holds row r's sum, in
+   about a vector add and two shuffles a row, where a row alone took a
+   dozen scalar operations.  The same adds of the same pairs as
+   nn__lanes_sum, so the same bits.  NN__HALVE_<VB>(isa, acc, CU) is the
+   step whose halves are CU 32-bit units (a double takes two), in gcc's
+   and clang's shuffles; NN__IX<N>(c, o) lists a step's N indices into
+   the units of u then w: the even chunks of c units (o = 0, X) or the
+   odd ones (o = c, Y). */
+#define NN__IX(j, c, o) (2 * ((j) / (c)) * (c) + (j) % (c) + (o))
+#define NN__IX4(c, o) \
+    NN__IX(0, c, o), NN__IX(1, c, o), NN__IX(2, c, o), NN__IX(3, c, o)
+#define NN__IX8(c, o) NN__IX4(c, o), \
+    NN__IX(4, c, o), NN__IX(5, c, o), NN__IX(6, c, o), NN__IX(7, c, o)
+#define NN__IX16(c, o) NN__IX8(c, o), \
+    NN__IX(8, c, o), NN__IX(9, c, o), NN__IX(10, c, o), NN__IX(11, c, o), \
+    NN__IX(12, c, o), NN__IX(13, c, o), NN__IX(14, c, o), NN__IX(15, c, o)
+#if defined(__clang__) || __GNUC__ >= 12
+#define NN__SHUFFLE(T, u, w, IX, c, o) __builtin_shufflevector(u, w, IX(c, o))
+#else /* gcc before 12 has only __builtin_shuffle, with a mask vector */
+#define NN__SHUFFLE(T, u, w, IX, c, o) \
+    __builtin_shuffle(u, w, __extension__(nn__units_##T){IX(c, o)})
+#endif
+#define NN__HALVE(isa, acc, CU, IX)                                           \
+    if ((CU) * 4 >= sizeof(nn_real)) { /* halves of at least one real */     \
+        NN__UNROLL                                                            \
+        for (size_t r = 0; r < (nv + 1) / 2; r++) {                           \
+            const nn__units_##isa u = (nn__units_##isa)acc[2 * r][0];         \
+            const nn__units_##isa w =                                         \
+                (nn__units_##isa)acc[nv > 1 ? 2 * r + 1 : 2 * r][0];          \
+            acc[r][0] =                                                       \
+                (nn__vec_##isa)NN__SHUFFLE(isa, u, w, IX, CU, 0) +            \
+                (nn__vec_##isa)NN__SHUFFLE(isa, u, w, IX, CU, CU);            \
+        }                                                                     \
+        nv = (nv + 1) / 2;                                                    \
+    }
+#define NN__HALVE_64(isa, acc, CU) NN__HALVE(isa, acc, CU, NN__IX16)
+#define NN__HALVE_32(isa, acc, CU) NN__HALVE_32_##CU(isa, acc)
+#define NN__HALVE_32_8(isa, acc)
+#define NN__HALVE_32_4(isa, acc) NN__HALVE(isa, acc, 4, NN__IX8)
+#define NN__HALVE_32_2(isa, acc) NN__HALVE(isa, acc, 2, NN__IX8)
+#define NN__HALVE_32_1(isa, acc) NN__HALVE(isa, acc, 1, NN__IX8)
+#define NN__HALVE_16(isa, acc, CU) NN__HALVE_16_##CU(isa, acc)
+#define NN__HALVE_16_8(isa, acc)
+#define NN__HALVE_16_4(isa, acc)
+#define NN__HALVE_16_2(isa, acc) NN__HALVE(isa, acc, 2, NN__IX4)
+#define NN__HALVE_16_1(isa, acc) NN__HALVE(isa, acc, 1, NN__IX4)
 
 /* The lanes in vectors of VB bytes, for one ISA (isa; target empty for
    the build's own, whose vectors are NN__VBYTES): VN reals a vector, VK
    vectors a run of NN__LANES, XR = VN / 2 rows at a time.
-   - nn__dot_lanes_rows_<isa>: x.w for XR rows of W (w_r = W + r n_in)
-     over the first n reals, n a multiple of NN__LANES: lane v of row r is
-     element v % VN of acc[r][v / VN], added up by nn__lanes_sum, which
-     is always inlined: an earlier form that called it with AVX registers
+   - nn__dot_lanes_rows_<isa>: z_r = b_r + x.w_r for XR rows of W (w_r =
+     W + r n_in) over the first n reals, n a multiple of NN__LANES: lane v
+     of row r is element v % VN of acc[r][v / VN], added up by the
+     NN__HALVE steps, and the XR sums leave as one vector, with b's added
+     (a store of one vector read back a lane at a time stalled the loads).
+   - nn__ahead_<isa>: nn__sgd_fused_ahead's runs without decay, w -= lr
+     (0 + dz x) and the lanes of xn.w, summed by nn__lanes_sum, which is
+     always inlined: an earlier form that called it with AVX registers
      live left their upper halves dirty for libm's SSE code after it (a
      10-32-32-1 tanh net took 10 us at -O2 -march=native).
-   - nn__ahead_<isa>: nn__sgd_fused_ahead's runs without decay, w -= lr
-     (0 + dz x) and the lanes of xn.w, summed the same way.
-   - nn__lanes_<isa>: the two, and XR, for the callers. */
-#define NN__LANES_ISA(isa, VB, target)                                        \
+   - nn__tanhf_<isa>: nn__tanhf on VB / 4 floats, the same operations in
+     vectors, so the same bits (nn__tanh_all).
+   - nn__lanes_<isa>: the three, XR and the floats a tanh takes. */
+#define NN__LANES_ISA(isa, VB, target) NN__LANES_ISA_(isa, VB, target)
+#define NN__LANES_ISA_(isa, VB, target)                                       \
     typedef nn_real nn__vec_##isa __attribute__((vector_size(VB)));           \
+    typedef uint32_t nn__units_##isa __attribute__((vector_size(VB)));        \
+    typedef nn_real nn__half_##isa __attribute__((vector_size(VB / 2)));      \
     static target void nn__dot_lanes_rows_##isa(                              \
-        nn_real *NN_RESTRICT sum, const nn_real *NN_RESTRICT x,               \
-        const nn_real *NN_RESTRICT W, size_t n_in, size_t n) {                \
+        nn_real *NN_RESTRICT z, const nn_real *NN_RESTRICT x,                 \
+        const nn_real *NN_RESTRICT W, const nn_real *NN_RESTRICT b,           \
+        size_t n_in, size_t n) {                                              \
         enum { VN = VB / sizeof(nn_real), VK = NN__LANES / VN, XR = VN / 2 }; \
         nn__vec_##isa acc[XR][VK];                                            \
+        nn__half_##isa dot, bias; /* lane r: row r */                         \
+        size_t nv = XR; /* the vectors of sums left, in the tree */           \
         memset(acc, 0, sizeof acc);                                           \
         for (size_t i = 0; i < n; i += NN__LANES) {                           \
             NN__UNROLL                                                        \
@@ -3311,11 +3372,20 @@ typedef struct nn__lanes_isa {
                 }                                                             \
             }                                                                 \
         }                                                                     \
-        for (size_t r = 0; r < XR; r++) {                                     \
-            nn_real p[NN__LANES];                                             \
-            memcpy(p, acc[r], sizeof p);                                      \
-            sum[r] = nn__lanes_sum(p, p + 4, p + 8, p + 12);                  \
-        }                                                                     \
+        NN__UNROLL                                                            \
+        for (size_t h = VK / 2; h >= 1; h /= 2) /* halves of whole vectors */ \
+            NN__UNROLL                                                        \
+            for (size_t r = 0; r < XR; r++)                                   \
+                NN__UNROLL                                                    \
+                for (size_t k = 0; k < h; k++) acc[r][k] += acc[r][k + h];    \
+        NN__HALVE_##VB(isa, acc, 8)                                           \
+        NN__HALVE_##VB(isa, acc, 4)                                           \
+        NN__HALVE_##VB(isa, acc, 2)                                           \
+        NN__HALVE_##VB(isa, acc, 1)                                           \
+        memcpy(&dot, acc, sizeof dot);                                        \
+        memcpy(&bias, b, sizeof bias);                                        \
+        dot += bias;                                                          \
+        memcpy(z, &dot, sizeof dot);                                          \
     }                                                                         \
     static target nn_real nn__ahead_##isa(                                    \
         nn_real *NN_RESTRICT w, nn_real dz, const nn_real *NN_RESTRICT x,     \
@@ -3339,8 +3409,36 @@ typedef struct nn__lanes_isa {
         memcpy(p, acc, sizeof p);                                             \
         return nn__lanes_sum(p, p + 4, p + 8, p + 12);                        \
     }                                                                         \
+    typedef float nn__fv_##isa __attribute__((vector_size(VB)));              \
+    typedef int32_t nn__iv_##isa __attribute__((vector_size(VB)));            \
+    typedef uint32_t nn__uv_##isa __attribute__((vector_size(VB)));           \
+    static target void nn__tanhf_##isa(float *a, const float *z) {            \
+        nn__fv_##isa x, y, r, q, p2, m, t;                                    \
+        nn__uv_##isa xb, ab, tb, mask;                                        \
+        nn__iv_##isa k;                                                       \
+        memcpy(&x, z, sizeof x);                                              \
+        xb = (nn__uv_##isa)x;                                                 \
+        ab = xb & 0x7fffffffu;                                                \
+        mask = (nn__uv_##isa)(ab > 0x422ea8f6u);                              \
+        ab = (ab & ~mask) | (mask & 0x422ea8f6u);                             \
+        y = (nn__fv_##isa)ab * -2.0f;                                         \
+        k = __builtin_convertvector(y * 1.44269504f - 0.5f, nn__iv_##isa);    \
+        r = (y - __builtin_convertvector(k, nn__fv_##isa) * 0.693359375f) +   \
+            __builtin_convertvector(k, nn__fv_##isa) * 2.12194440e-4f;        \
+        q = r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f \
+            + r * (8.33333377e-3f + r * (1.38888892e-3f                       \
+            + r * 1.98412701e-4f))))));                                       \
+        p2 = (nn__fv_##isa)((nn__uv_##isa)(k + 127) << 23);                   \
+        m = p2 * q + (p2 - 1.0f);                                             \
+        t = m / (2.0f + m);                                                   \
+        tb = ((nn__uv_##isa)t & 0x7fffffffu) | (xb & 0x80000000u);            \
+        mask = (nn__uv_##isa)((xb & 0x7fffffffu) > 0x7f800000u);              \
+        tb = (tb & ~mask) | (xb & mask);                                      \
+        memcpy(a, &tb, sizeof tb);                                            \
+    }                                                                         \
     static const nn__lanes_isa nn__lanes_##isa = {                            \
-        nn__dot_lanes_rows_##isa, nn__ahead_##isa, VB / sizeof(nn_real) / 2};
+        nn__dot_lanes_rows_##isa, nn__ahead_##isa, VB / sizeof(nn_real) / 2,  \
+        nn__tanhf_##isa, VB / sizeof(float)};
 NN__LANES_ISA(own, NN__VBYTES, )
 
 /* For each ISA, as the products of nn__gemm, where they round as the
@@ -3354,14 +3452,13 @@ NN__LANES_ISA(avx512, 64, NN__ISA_TARGET("avx512f,fma"))
 #endif
 #endif
 #else
-#define NN__XR_MAX 1
-#define NN__XR_MIN NN__LANES
-static void nn__dot_lanes_rows_own(nn_real *NN_RESTRICT sum,
+static void nn__dot_lanes_rows_own(nn_real *NN_RESTRICT z,
                                    const nn_real *NN_RESTRICT x,
-                                   const nn_real *NN_RESTRICT W, size_t n_in,
+                                   const nn_real *NN_RESTRICT W,
+                                   const nn_real *NN_RESTRICT b, size_t n_in,
                                    size_t n) {
     (void)n_in;
-    sum[0] = nn__dot_lanes(x, W, n);
+    z[0] = b[0] + nn__dot_lanes(x, W, n);
 }
 
 static void nn__ahead4(nn_real *NN_RESTRICT p, nn_real *NN_RESTRICT w,
@@ -3390,7 +3487,7 @@ static nn_real nn__ahead_own(nn_real *NN_RESTRICT w, nn_real dz,
 }
 
 static const nn__lanes_isa nn__lanes_own = {nn__dot_lanes_rows_own,
-                                            nn__ahead_own, 1};
+                                            nn__ahead_own, 1, NULL, 0};
 #endif
 
 static const nn__lanes_isa *nn__lanes_choose(void) {
@@ -3418,14 +3515,13 @@ static void nn__dense_forward_lanes(nn_real *NN_RESTRICT z,
         const nn_real *xs = x + s * n_in;
         nn_real *zs = z + s * n_out;
         size_t o = 0;
-        for (; n_full >= NN__XR_MIN && o + XR <= n_out; o += XR) {
+        for (; o + XR <= n_out; o += XR) {
             const nn_real *Wo = W + o * n_in;
-            nn_real sum[NN__XR_MAX];
-            L->rows(sum, xs, Wo, n_in, n_full);
-            for (size_t r = 0; r < XR; r++) {
-                sum[r] += b[o + r];
-                for (size_t i = n_full; i < n_in; i++) sum[r] += xs[i] * Wo[r * n_in + i];
-                zs[o + r] = sum[r];
+            L->rows(zs + o, xs, Wo, b + o, n_in, n_full);
+            for (size_t r = 0; n_full < n_in && r < XR; r++) {
+                nn_real sum = zs[o + r];
+                for (size_t i = n_full; i < n_in; i++) sum += xs[i] * Wo[r * n_in + i];
+                zs[o + r] = sum;
             }
         }
         for (; o < n_out; o++) { /* the rows left, one at a time */
@@ -3527,44 +3623,17 @@ static void nn__zero_reals(nn_real *v, size_t n) {
     }
 }
 
-/* a = tanh(z): in float, nn__tanhf four at a time in gcc's and clang's
-   vector types (NN__VECTORS), the same operations and so the same bits;
-   libm's tanh in double. */
-#ifdef NN__VECTORS
-typedef float nn__f4 __attribute__((vector_size(16)));
-typedef int32_t nn__i4 __attribute__((vector_size(16)));
-typedef uint32_t nn__u4 __attribute__((vector_size(16)));
-static void nn__tanhf4(float *a, const float *z) {
-    nn__f4 x, y, r, q, p2, m, t;
-    nn__u4 xb, ab, tb, mask;
-    nn__i4 k;
-    memcpy(&x, z, sizeof x);
-    xb = (nn__u4)x;
-    ab = xb & 0x7fffffffu;
-    mask = (nn__u4)(ab > 0x422ea8f6u);
-    ab = (ab & ~mask) | (mask & 0x422ea8f6u);
-    y = (nn__f4)ab * -2.0f;
-    k = __builtin_convertvector(y * 1.44269504f - 0.5f, nn__i4);
-    r = (y - __builtin_convertvector(k, nn__f4) * 0.693359375f) +
-        __builtin_convertvector(k, nn__f4) * 2.12194440e-4f;
-    q = r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f +
-        r * (8.33333377e-3f + r * (1.38888892e-3f + r * 1.98412701e-4f))))));
-    p2 = (nn__f4)((nn__u4)(k + 127) << 23);
-    m = p2 * q + (p2 - 1.0f);
-    t = m / (2.0f + m);
-    tb = ((nn__u4)t & 0x7fffffffu) | (xb & 0x80000000u);
-    mask = (nn__u4)((xb & 0x7fffffffu) > 0x7f800000u);
-    tb = (tb & ~mask) | (xb & mask);
-    memcpy(a, &tb, sizeof tb);
-}
-#endif
+/* a = tanh(z): in float, nn__tanhf a vector at a time (nn__tanhf_<isa>)
+   where there are vectors (NN__VECTORS), libm's tanh in double. */
 static void nn__tanh_all(nn_real *NN_RESTRICT a, const nn_real *NN_RESTRICT z,
                          size_t count) {
     size_t k = 0;
 #ifdef NN__VECTORS
-    if (sizeof(nn_real) == sizeof(float))
-        for (; k + 4 <= count; k += 4)
-            nn__tanhf4((float *)(void *)(a + k), (const float *)(const void *)(z + k));
+    if (sizeof(nn_real) == sizeof(float)) {
+        const nn__lanes_isa *L = nn__lanes_choose();
+        for (; k + L->TV <= count; k += L->TV)
+            L->tanh((float *)(void *)(a + k), (const float *)(const void *)(z + k));
+    }
 #endif
     nn__tanh_all_ref(a + k, z + k, count - k);
 }

@@ -122,9 +122,9 @@ static void check_values(void) {
 
 /* nn__tanhf within 2.6 ulp of tanh in double over every `every`-th float
    of [-9, 9] (beyond, tanh is 1 in float to within half an ulp); the
-   activation's loop (nn__tanh_all, four at a time where the compiler has
-   vectors) bit for bit nn__tanhf over every `every`-th of all 2^32 bit
-   patterns, NaNs and infinities included. */
+   activation's loop (nn__tanh_all, a vector at a time where the compiler
+   has vectors, on each ISA it may choose) bit for bit nn__tanhf over every
+   `every`-th of all 2^32 bit patterns, NaNs and infinities included. */
 static void check_tanhf(uint32_t every) {
     enum { RUN = 1000 };
     static nn_real z[RUN], a[RUN];
@@ -156,15 +156,23 @@ static void check_tanhf(uint32_t every) {
         memcpy(&x, &bits, sizeof x);
         z[n++] = (nn_real)x;
         if (n == RUN || b + every > 0xffffffffu) {
-            nn__act_forward(a, z, 1, n, NN_ACT_TANH);
-            for (size_t k = 0; k < n; k++) {
-                const float want = nn__tanhf((float)z[k]);
-                if (isnan(want)) nan_ok &= isnan((double)a[k]) && isnan((double)z[k]);
-                else same &= memcmp(&want, &a[k], sizeof want) == 0;
+#ifdef NN__DISPATCH
+            for (nn__isa_max = 2; nn__isa_max >= 0; nn__isa_max--)
+#endif
+            {
+                nn__act_forward(a, z, 1, n, NN_ACT_TANH);
+                for (size_t k = 0; k < n; k++) {
+                    const float want = nn__tanhf((float)z[k]);
+                    if (isnan(want)) nan_ok &= isnan((double)a[k]) && isnan((double)z[k]);
+                    else same &= memcmp(&want, &a[k], sizeof want) == 0;
+                }
             }
             n = 0;
         }
     }
+#ifdef NN__DISPATCH
+    nn__isa_max = 2;
+#endif
     CHECK(same && nan_ok);
 }
 

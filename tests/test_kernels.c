@@ -83,6 +83,19 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
         if (fabs((double)dW[k] - (double)dW_n[k]) > tol_for(B)) same = 0;
     for (size_t k = 0; k < n_out; k++)
         if (fabs((double)db[k] - (double)db_n[k]) > tol_for(B)) same = 0;
+#ifndef NN_REFERENCE
+    /* a small batch's rows, several at a time (nn.h, "Small batches"):
+       each z bit for bit b + its row's nn__dot_lanes + the rest in order */
+    if (B < NN__SMALL && n_in >= NN__LANES)
+        for (size_t s = 0; s < B; s++)
+            for (size_t o = 0; o < n_out; o++) {
+                const size_t n_full = n_in / NN__LANES * NN__LANES;
+                const nn_real *xs = x + s * n_in, *Wo = W + o * n_in;
+                nn_real sum = b[o] + nn__dot_lanes(xs, Wo, n_full);
+                for (size_t i = n_full; i < n_in; i++) sum += xs[i] * Wo[i];
+                if (memcmp(&sum, &z[s * n_out + o], sizeof sum) != 0) same = 0;
+            }
+#endif
     if (!(ok_z && ok_dx && ok_dW && ok_db && same))
         printf("shape B=%zu n_in=%zu n_out=%zu: z %d dx %d dW %d db %d, "
                "fast = reference %d\n", B, n_in, n_out, ok_z, ok_dx, ok_dW, ok_db,
