@@ -1275,7 +1275,7 @@ static void nn__softmax_row(nn_real *NN_RESTRICT a,
     for (size_t o = 0; o < n; o++) a[o] /= sum;
 }
 
-NN__ELEMENTWISE static void nn__act_forward(nn_real *NN_RESTRICT a,
+static NN__ELEMENTWISE void nn__act_forward(nn_real *NN_RESTRICT a,
                                             const nn_real *NN_RESTRICT z,
                                             size_t B, size_t n, nn_act act) {
     const size_t count = B * n;
@@ -1305,7 +1305,7 @@ NN__ELEMENTWISE static void nn__act_forward(nn_real *NN_RESTRICT a,
     }
 }
 
-NN__ELEMENTWISE static void nn__act_backward(nn_real *NN_RESTRICT d,
+static NN__ELEMENTWISE void nn__act_backward(nn_real *NN_RESTRICT d,
                                              const nn_real *NN_RESTRICT z,
                                              const nn_real *NN_RESTRICT a,
                                              size_t B, size_t n, nn_act act) {
