@@ -1074,6 +1074,7 @@ struct nn__opt_k;
 #define nn__zero_reals nn__zero_reals_ref
 #define nn__tanh_all nn__tanh_all_ref
 #define nn__sgd_apply nn__sgd_apply_ref
+#define nn__adam_apply nn__adam_apply_ref
 #define nn__step_check nn__step_check_ref
 #else
 static int nn__all_finite(const nn_real *v, size_t count);
@@ -1090,6 +1091,8 @@ static void nn__zero_reals(nn_real *v, size_t n);
 static void nn__tanh_all(nn_real *a, const nn_real *z, size_t count);
 static void nn__sgd_apply(nn_real *w, const nn_real *g, nn_real lr,
                           nn_real lambda, size_t P);
+static void nn__adam_apply(const struct nn__opt_k *c, nn_real *w,
+                           const nn_real *g, nn_real *m, nn_real *v, size_t P);
 static int nn__step_check(const nn_net *net, const struct nn__opt_k *c);
 /* nn_train's plain SGD without dW: its state for one call of nn_train */
 typedef struct nn__sgd_fast {
@@ -2226,6 +2229,13 @@ static void nn__adam_one(const nn__opt_k *c, nn_real w, nn_real grad,
     *w1 = w - c->step * *m1 / (nn__sqrt(*v1) / c->root2 + c->eps);
 }
 
+/* Adam over all P parameters */
+static void nn__adam_apply_ref(const nn__opt_k *c, nn_real *w, const nn_real *g,
+                               nn_real *m, nn_real *v, size_t P) {
+    for (size_t i = 0; i < P; i++)
+        nn__adam_one(c, w[i], g[i], m[i], v[i], &w[i], &m[i], &v[i]);
+}
+
 /* Whether the step would leave every w, m and v finite: it computes each
    new value and writes nothing.  nn_step runs it before nn__step_apply,
    so a step that would put a NaN or an infinity anywhere is never begun;
@@ -2263,8 +2273,7 @@ static void nn__step_apply(nn_net *net, const nn__opt_k *c) {
         for (size_t i = 0; i < P; i++)
             nn__momentum_one(&k, w[i], g[i], m[i], &w[i], &m[i]);
     else
-        for (size_t i = 0; i < P; i++)
-            nn__adam_one(&k, w[i], g[i], m[i], v[i], &w[i], &m[i], &v[i]);
+        nn__adam_apply(&k, w, g, m, v, P);
 }
 
 NNDEF nn_result nn_sgd_step(nn_net *net, nn_real lr) {
@@ -2739,9 +2748,9 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
    - Run-time ISA: on x86-64 ELF systems, with gcc and clang, the tile is
      compiled for SSE2, AVX2 + FMA and AVX-512, and nn__gemm takes the
      best the CPU has (NN__DISPATCH); AVX2 and AVX-512 give the same bits.
-     With gcc and a build whose own target has no FMA, so are the small
-     batches' rows, P1's step and the float tanh (NN__ISA_EXACT), with the
-     same bits on every ISA.
+     So is the step check's scan.  With gcc and a build whose own target
+     has no FMA, so are the small batches' rows, P1's step, the float tanh
+     and Adam's step (NN__ISA_EXACT), with the same bits on every ISA.
    - Small batches: below NN__SMALL rows a tile would be mostly padding,
      so the forward pass takes each dot product in NN__LANES partial sums
      (nn__dot_lanes), which round differently from the one running sum of
@@ -2751,9 +2760,10 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      batch.  The cut is the same on every ISA, so which sums a batch gets
      does not depend on the machine.
    - Vectors of the compiler: where gcc and clang evaluate float as float
-     (NN__VECTORS), the small batches' rows, P1's step (nn__ahead_<isa>)
-     and the float tanh (nn__tanh_all) go in their vector types, the same
-     operations as the scalar code and so the same bits.
+     (NN__VECTORS), the small batches' rows, P1's step (nn__ahead_<isa>),
+     the float tanh (nn__tanh_all) and, on x86, Adam's step in float
+     (nn__adam_apply) go in their vector types, the same operations as the
+     scalar code and so the same bits.
    - SGD without dW: nn_train's plain SGD takes each weight's step where
      its gradient is summed, and never stores dW (nn__sgd_fused).
    - Threads: with -fopenmp, products of more than NN__PAR_MIN multiply-adds
@@ -3124,9 +3134,44 @@ static NN__INLINE void nn__gemm_panel_body(
     }
 }
 
+/* The largest |x| over n reals, or HUGE_VAL when one is not finite; the
+   least x in *least.  In NN__LANES partial results and without an early
+   exit, so that the loop vectorizes: x - x is 0 for a finite x and NaN
+   otherwise, and a NaN survives the sum.  Compiled for each ISA with the
+   tiles (NN__GEMM_ISA): maxima, minima and sums of zeros round alike on
+   every one. */
+static NN__INLINE double nn__abs_max_body(const nn_real *x, size_t n,
+                                          nn_real *least) {
+    const size_t full = n / NN__LANES * NN__LANES;
+    nn_real top[NN__LANES] = {0}, low[NN__LANES] = {0}, bad[NN__LANES] = {0};
+    nn_real t = 0, lo = 0, s = 0;
+    size_t i = 0;
+    for (; i < full; i += NN__LANES)
+        for (size_t j = 0; j < NN__LANES; j++) {
+            const nn_real v = x[i + j], a = v < 0 ? -v : v;
+            top[j] = a > top[j] ? a : top[j];
+            low[j] = v < low[j] ? v : low[j];
+            bad[j] += v - v;
+        }
+    for (; i < n; i++) {
+        const nn_real v = x[i], a = v < 0 ? -v : v;
+        t = a > t ? a : t;
+        lo = v < lo ? v : lo;
+        s += v - v;
+    }
+    for (size_t j = 0; j < NN__LANES; j++) {
+        t = top[j] > t ? top[j] : t;
+        lo = low[j] < lo ? low[j] : lo;
+        s += bad[j];
+    }
+    if (least) *least = lo;
+    return s == 0 ? (double)t : HUGE_VAL;
+}
+
 /* The tile and panel for one ISA: nn__tile_<isa> and nn__panel_<isa>,
-   compiled for `target` (empty: the build's own), and nn__gemm_<isa>,
-   which says what nn__gemm needs of them. */
+   compiled for `target` (empty: the build's own), with the step check's
+   scan nn__abs_max_<isa>, and nn__gemm_<isa>, which says what nn__gemm
+   and nn__abs_max need of them. */
 typedef void (*nn__panel_fn)(nn_real *c, size_t ldc, const nn_real *a,
                              size_t ars, size_t acs, const nn_real *b,
                              size_t brs, size_t bcs, size_t m_lo, size_t M,
@@ -3134,6 +3179,7 @@ typedef void (*nn__panel_fn)(nn_real *c, size_t ldc, const nn_real *a,
 typedef struct nn__gemm_isa {
     nn__panel_fn panel;
     size_t MR, NB;
+    double (*abs_max)(const nn_real *x, size_t n, nn_real *least);
 } nn__gemm_isa;
 #define NN__GEMM_ISA(isa, target, MR, NB, fused, step_inline)                 \
     NN__NOINLINE target static void nn__tile_##isa(                           \
@@ -3150,7 +3196,12 @@ typedef struct nn__gemm_isa {
         nn__gemm_panel_body(MR, NB, nn__tile_##isa, c, ldc, a, ars, acs, b,   \
                             brs, bcs, m_lo, M, N, K, n0, sgd);                \
     }                                                                         \
-    static const nn__gemm_isa nn__gemm_##isa = {nn__panel_##isa, MR, NB};
+    target static double nn__abs_max_##isa(const nn_real *x, size_t n,        \
+                                           nn_real *least) {                  \
+        return nn__abs_max_body(x, n, least);                                 \
+    }                                                                         \
+    static const nn__gemm_isa nn__gemm_##isa = {nn__panel_##isa, MR, NB,      \
+                                                nn__abs_max_##isa};
 NN__GEMM_ISA(own, , NN__MR, NN__NB, NN__FUSED, 1)
 #ifdef NN__DISPATCH
 #ifdef NN_NO_FMA
@@ -3276,6 +3327,9 @@ typedef struct nn__lanes_isa {
     size_t XR;
     void (*tanh)(float *a, const float *z); /* TV floats of nn__tanh_all */
     size_t TV;
+    /* nn__adam_apply on n floats, n a multiple of TV, or NULL */
+    void (*adam)(const nn__opt_k *c, float *w, const float *g, float *m,
+                 float *v, size_t n);
 } nn__lanes_isa;
 
 #ifdef NN__VECTORS
@@ -3341,6 +3395,51 @@ typedef struct nn__lanes_isa {
 #define NN__HALVE_16_4(isa, acc)
 #define NN__HALVE_16_2(isa, acc) NN__HALVE(isa, acc, 2, NN__IX4)
 #define NN__HALVE_16_1(isa, acc) NN__HALVE(isa, acc, 1, NN__IX4)
+
+/* Adam's step in float vectors of VB bytes: nn__adam_one's operations in
+   its order, on VB / 4 parameters at a time.  Its square root cannot be
+   sqrtf, which may set errno, so that gcc and clang will not vectorize a
+   loop that calls it; x86's vector square roots, which gcc and clang
+   reach by the same builtins (but AVX-512's), are correctly rounded, as
+   sqrtf is: the same bits.  Other ISAs keep the scalar loop. */
+#if defined(__SSE__) && (defined(__x86_64__) || defined(__i386__))
+#define NN__SQRTF_16(x) __builtin_ia32_sqrtps(x)
+#define NN__SQRTF_32(x) __builtin_ia32_sqrtps256(x)
+#ifdef __clang__
+#define NN__SQRTF_64(x) __builtin_ia32_sqrtps512(x, 4)
+#else
+#define NN__SQRTF_64(x) __builtin_ia32_sqrtps512_mask(x, x, -1, 4)
+#endif
+#define NN__ADAM_ISA(isa, VB, target)                                         \
+    static target void nn__adam_##isa(const nn__opt_k *c, float *w,           \
+                                      const float *g, float *m, float *v,     \
+                                      size_t n) {                             \
+        const float l2 = (float)c->l2, shrink = (float)c->shrink;             \
+        const float b1 = (float)c->b1, c1 = (float)c->c1;                     \
+        const float b2 = (float)c->b2, c2 = (float)c->c2;                     \
+        const float step = (float)c->step, root2 = (float)c->root2;           \
+        const float eps = (float)c->eps;                                      \
+        for (size_t i = 0; i < n; i += VB / sizeof(float)) {                  \
+            nn__fv_##isa wv, gv, mv, vv;                                      \
+            memcpy(&wv, w + i, sizeof wv);                                    \
+            memcpy(&gv, g + i, sizeof gv);                                    \
+            memcpy(&mv, m + i, sizeof mv);                                    \
+            memcpy(&vv, v + i, sizeof vv);                                    \
+            gv = gv + l2 * wv;                                                \
+            if (c->decoupled) wv *= shrink;                                   \
+            mv = b1 * mv + c1 * gv;                                           \
+            vv = b2 * vv + c2 * gv * gv;                                      \
+            wv = wv - step * mv / (NN__SQRTF_##VB(vv) / root2 + eps);         \
+            memcpy(w + i, &wv, sizeof wv);                                    \
+            memcpy(m + i, &mv, sizeof mv);                                    \
+            memcpy(v + i, &vv, sizeof vv);                                    \
+        }                                                                     \
+    }
+#define NN__ADAM_FN(isa) nn__adam_##isa
+#else
+#define NN__ADAM_ISA(isa, VB, target)
+#define NN__ADAM_FN(isa) NULL
+#endif
 
 /* The lanes in vectors of VB bytes, for one ISA (isa; target empty for
    the build's own, whose vectors are NN__VBYTES): VN reals a vector, VK
@@ -3448,9 +3547,10 @@ typedef struct nn__lanes_isa {
         tb = (tb & ~mask) | (xb & mask);                                      \
         memcpy(a, &tb, sizeof tb);                                            \
     }                                                                         \
+    NN__ADAM_ISA(isa, VB, target)                                             \
     static const nn__lanes_isa nn__lanes_##isa = {                            \
         nn__dot_lanes_rows_##isa, nn__ahead_##isa, VB / sizeof(nn_real) / 2,  \
-        nn__tanhf_##isa, VB / sizeof(float)};
+        nn__tanhf_##isa, VB / sizeof(float), NN__ADAM_FN(isa)};
 NN__LANES_ISA(own, NN__VBYTES, )
 
 /* For each ISA, as the products of nn__gemm, where they round as the
@@ -3499,7 +3599,7 @@ static nn_real nn__ahead_own(nn_real *NN_RESTRICT w, nn_real dz,
 }
 
 static const nn__lanes_isa nn__lanes_own = {nn__dot_lanes_rows_own,
-                                            nn__ahead_own, 1, NULL, 0};
+                                            nn__ahead_own, 1, NULL, 0, NULL};
 #endif
 
 static const nn__lanes_isa *nn__lanes_choose(void) {
@@ -3623,6 +3723,24 @@ static void nn__sgd_apply(nn_real *NN_RESTRICT w,
     }
 }
 
+/* Adam over all P parameters: in float, a vector at a time where the ISA
+   has one for it (nn__adam_<isa>), the rest by nn__adam_apply_ref */
+static void nn__adam_apply(const nn__opt_k *c, nn_real *NN_RESTRICT w,
+                           const nn_real *NN_RESTRICT g,
+                           nn_real *NN_RESTRICT m, nn_real *NN_RESTRICT v,
+                           size_t P) {
+    size_t k = 0;
+#ifdef NN__VECTORS
+    const nn__lanes_isa *L = nn__lanes_choose();
+    if (sizeof(nn_real) == sizeof(float) && L->adam) {
+        k = P / L->TV * L->TV;
+        L->adam(c, (float *)(void *)w, (const float *)(const void *)g,
+                (float *)(void *)m, (float *)(void *)v, k);
+    }
+#endif
+    nn__adam_apply_ref(c, w + k, g + k, m + k, v + k, P - k);
+}
+
 /* nn_zero_grad's memset, each thread its part of dW (nn__share_reals) */
 static void nn__zero_reals(nn_real *v, size_t n) {
 #ifdef _OPENMP
@@ -3650,35 +3768,9 @@ static void nn__tanh_all(nn_real *NN_RESTRICT a, const nn_real *NN_RESTRICT z,
     nn__tanh_all_ref(a + k, z + k, count - k);
 }
 
-/* The largest |x| over n reals, or HUGE_VAL when one is not finite; the
-   least x in *least.  In NN__LANES partial results and without an early
-   exit, so that the loop vectorizes: x - x is 0 for a finite x and NaN
-   otherwise, and a NaN survives the sum. */
+/* nn__abs_max on the ISA nn__gemm takes (see nn__abs_max_body) */
 static double nn__abs_max(const nn_real *x, size_t n, nn_real *least) {
-    const size_t full = n / NN__LANES * NN__LANES;
-    nn_real top[NN__LANES] = {0}, low[NN__LANES] = {0}, bad[NN__LANES] = {0};
-    nn_real t = 0, lo = 0, s = 0;
-    size_t i = 0;
-    for (; i < full; i += NN__LANES)
-        for (size_t j = 0; j < NN__LANES; j++) {
-            const nn_real v = x[i + j], a = v < 0 ? -v : v;
-            top[j] = a > top[j] ? a : top[j];
-            low[j] = v < low[j] ? v : low[j];
-            bad[j] += v - v;
-        }
-    for (; i < n; i++) {
-        const nn_real v = x[i], a = v < 0 ? -v : v;
-        t = a > t ? a : t;
-        lo = v < lo ? v : lo;
-        s += v - v;
-    }
-    for (size_t j = 0; j < NN__LANES; j++) {
-        t = top[j] > t ? top[j] : t;
-        lo = low[j] < lo ? low[j] : lo;
-        s += bad[j];
-    }
-    if (least) *least = lo;
-    return s == 0 ? (double)t : HUGE_VAL;
+    return nn__gemm_choose()->abs_max(x, n, least);
 }
 
 /* Whether the step leaves every w, m and v finite, as nn__step_check_ref

@@ -174,6 +174,57 @@ static void check_isas_agree(size_t B, size_t n_in, size_t n_out) {
 }
 #endif
 
+#ifndef NN_REFERENCE
+/* Adam's step over all parameters (nn__adam_apply: a vector at a time
+   where the ISA has a vector square root) is nn__adam_one's on each
+   parameter, bit for bit, with no decay, L2 and decoupled, at every ISA;
+   v starts with zeros and numbers small enough to lose precision (below
+   FLT_MIN in float).  The step check's scan (nn__abs_max) agrees too. */
+static void check_adam(void) {
+    enum { P = 1021 };
+    static nn_real w[P], g[P], m[P], v[P], w1[P], m1[P], v1[P];
+    for (int kind = 0; kind < 3; kind++) {
+        nn_opt opt = kind == 2 ? nn_opt_adamw(0.01, 0.1) : nn_opt_adam(0.01);
+        nn__opt_k c;
+        int same = 1;
+        nn_rng rng;
+        if (kind == 1) opt.weight_decay = 0.1;
+        c = nn__opt_consts(&opt, 3);
+        nn_rng_seed(&rng, 5 + (uint64_t)kind);
+        for (size_t i = 0; i < P; i++) {
+            w[i] = (nn_real)(nn_rng_uniform(&rng) - 0.5);
+            g[i] = (nn_real)(nn_rng_uniform(&rng) - 0.5) * (nn_real)(i % 7 == 0 ? 1e-20 : 1);
+            m[i] = (nn_real)(nn_rng_uniform(&rng) - 0.5) * (nn_real)0.1;
+            v[i] = i % 5 == 0 ? 0 : (nn_real)(nn_rng_uniform(&rng) * (i % 3 ? 1e-3 : 1e-39));
+        }
+#ifdef NN__DISPATCH
+        for (nn__isa_max = 2; nn__isa_max >= 0; nn__isa_max--)
+#endif
+        {
+            nn_real least = 1, least_ref = 1;
+            memcpy(w1, w, sizeof w);
+            memcpy(m1, m, sizeof m);
+            memcpy(v1, v, sizeof v);
+            nn__adam_apply(&c, w1, g, m1, v1, P);
+            for (size_t i = 0; i < P; i++) {
+                nn_real wr, mr, vr;
+                nn__adam_one(&c, w[i], g[i], m[i], v[i], &wr, &mr, &vr);
+                same &= memcmp(&wr, &w1[i], sizeof wr) == 0 &&
+                        memcmp(&mr, &m1[i], sizeof mr) == 0 &&
+                        memcmp(&vr, &v1[i], sizeof vr) == 0;
+            }
+            same &= nn__abs_max(w1, P, &least) == nn__abs_max_body(w1, P, &least_ref) &&
+                    least == least_ref;
+        }
+#ifdef NN__DISPATCH
+        nn__isa_max = 2;
+#endif
+        if (!same) printf("Adam (decay %d): the vector step differs from nn__adam_one\n", kind);
+        CHECK(same);
+    }
+}
+#endif
+
 int main(void) {
     /* batches below, at and above the small-batch cut (8) and the tile
        heights (4 or 8), and multiples of them; widths below, at and across
@@ -196,6 +247,9 @@ int main(void) {
     for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
         for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
             check_isas_agree(batches[bi], shapes[si][0], shapes[si][1]);
+#endif
+#ifndef NN_REFERENCE
+    check_adam();
 #endif
     return th_report();
 }
