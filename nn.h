@@ -2797,6 +2797,18 @@ static void nn__share(size_t n, size_t *lo, size_t *hi) {
 #define NN__INLINE inline
 #endif
 
+/* NN__VECTORS: gcc's and clang's vector types, where float arithmetic is
+   float (see "Small batches" below); NN__SHUFFLES: with
+   __builtin_shufflevector (clang, gcc 12 on) */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__FLT_EVAL_METHOD__)
+#if __FLT_EVAL_METHOD__ == 0
+#define NN__VECTORS 1
+#if defined(__clang__) || __GNUC__ >= 12
+#define NN__SHUFFLES 1
+#endif
+#endif
+#endif
+
 /* Loops over n reals go in runs of NN__LANES = 16, with a fixed-length
    inner loop: compilers vectorize that even at -O2, where they will not
    add the extra code an arbitrary n needs.  A sum across a run keeps 16
@@ -3060,6 +3072,34 @@ typedef void (*nn__tile_fn)(nn_real *NN_RESTRICT c, size_t ldc,
                             size_t acs, const nn_real *NN_RESTRICT b,
                             size_t ldb, size_t kc, const nn_real *sgd);
 
+#ifdef NN__SHUFFLES
+/* The 4 x 4 block at s (rows lds apart) written transposed at d (rows ldd
+   apart), in four vectors and eight shuffles: the panel's copy of W^T,
+   which the scalar loop took an element at a time (12% of P2 at -O2) */
+typedef nn_real nn__v4 __attribute__((vector_size(4 * sizeof(nn_real))));
+static NN__INLINE void nn__transpose4(nn_real *NN_RESTRICT d, size_t ldd,
+                                      const nn_real *NN_RESTRICT s,
+                                      size_t lds) {
+    nn__v4 r0, r1, r2, r3, t0, t1, t2, t3;
+    memcpy(&r0, s, sizeof r0);
+    memcpy(&r1, s + lds, sizeof r1);
+    memcpy(&r2, s + 2 * lds, sizeof r2);
+    memcpy(&r3, s + 3 * lds, sizeof r3);
+    t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5);
+    t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+    t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5);
+    t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+    r0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5);
+    r1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    r2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5);
+    r3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+    memcpy(d, &r0, sizeof r0);
+    memcpy(d + ldd, &r1, sizeof r1);
+    memcpy(d + 2 * ldd, &r2, sizeof r2);
+    memcpy(d + 3 * ldd, &r3, sizeof r3);
+}
+#endif
+
 /* One column panel of C += A.Bm, in tiles of MR x NB: columns n0 ..
    n0+NB-1 (fewer at the right edge), rows m_lo .. M-1.  A[m][k] is
    a[m*ars + k*acs], Bm[k][n] is b[k*brs + n*bcs], C[m][n] is c[m*ldc + n].
@@ -3090,6 +3130,12 @@ static NN__INLINE void nn__gemm_panel_body(
                         bp[k * NB + j] = j < nb ? bk[k * brs + j] : 0;
             else if (nb == NB) { /* W^T: 4 contiguous k at a time */
                 size_t k4 = 0;
+#ifdef NN__SHUFFLES
+                for (; brs == 1 && k4 + 4 <= kc; k4 += 4)
+                    for (size_t j = 0; j < NB; j += 4)
+                        nn__transpose4(bp + k4 * NB + j, NB, bk + k4 + j * bcs,
+                                       bcs);
+#endif
                 for (; k4 + 4 <= kc; k4 += 4)
                     for (size_t j = 0; j < NB; j++)
                         for (size_t k = k4; k < k4 + 4; k++)
@@ -3304,11 +3350,6 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
    expressions in double, and takes the scalar code.  (Rows shorter than
    the lanes keep the reference loops: eight of their running sums at a
    time measured slower at -O2 and at -O3 -march=native.) */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__FLT_EVAL_METHOD__)
-#if __FLT_EVAL_METHOD__ == 0
-#define NN__VECTORS 1
-#endif
-#endif
 /* The small batches' kernels for one ISA: the rows kernel, P1's step with
    the next sample's dot product (see nn__sgd_fused_ahead), and how many
    rows the first takes at a time */
@@ -3365,7 +3406,7 @@ typedef struct nn__lanes_isa {
 #define NN__IX16(c, o) NN__IX8(c, o), \
     NN__IX(8, c, o), NN__IX(9, c, o), NN__IX(10, c, o), NN__IX(11, c, o), \
     NN__IX(12, c, o), NN__IX(13, c, o), NN__IX(14, c, o), NN__IX(15, c, o)
-#if defined(__clang__) || __GNUC__ >= 12
+#ifdef NN__SHUFFLES
 #define NN__SHUFFLE(T, u, w, IX, c, o) __builtin_shufflevector(u, w, IX(c, o))
 #else /* gcc before 12 has only __builtin_shuffle, with a mask vector */
 #define NN__SHUFFLE(T, u, w, IX, c, o) \
