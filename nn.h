@@ -59,11 +59,13 @@
                    debugger).  The results agree with the default build's
                    within rounding.
       NN_NO_DISPATCH [impl] on x86-64 ELF systems (Linux, BSDs) with gcc
-                   or clang, the matrix products are compiled for SSE2,
-                   AVX2 with FMA and AVX-512 and run as the best the CPU
-                   has, so a plain `cc -O2` build trains at the speed of
-                   -march=native; this keeps only the ISA the build
-                   compiles for.
+                   or clang, the matrix products and the step check are
+                   compiled for SSE2, AVX2 with FMA and AVX-512 and run as
+                   the best the CPU has (with gcc in a plain `cc -O2`
+                   build, so are one sample's forward pass and SGD step,
+                   the float tanh and Adam's step), so that build trains
+                   at the speed of -march=native; this keeps only the ISA
+                   the build compiles for.
       NN_NO_FMA    [impl]   the matrix products use fused multiply-adds
                    (one rounding) wherever the CPU has them; this keeps
                    the multiply and the add apart.  With it, and a build
