@@ -84,6 +84,9 @@ static void check_shape(size_t B, size_t n_in, size_t n_out) {
     for (size_t k = 0; k < n_out; k++)
         if (fabs((double)db[k] - (double)db_n[k]) > tol_for(B)) same = 0;
 #ifndef NN_REFERENCE
+    /* rows shorter than the lanes: the reference loops' sums, four
+       outputs at a time (nn__dense_forward_short), bit for bit */
+    if (n_in < NN__LANES && memcmp(z, z_n, B * n_out * sizeof *z) != 0) same = 0;
     /* a small batch's rows, several at a time (nn.h, "Small batches"):
        each z bit for bit b + its row's nn__dot_lanes + the rest in order */
     if (B < NN__SMALL && n_in >= NN__LANES)
