@@ -2758,8 +2758,8 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      (nn__dot_lanes), which round differently from the one running sum of
      the reference, several rows of W at a time; dW and dx keep the
      reference's order, a row at a time (nn__axpy).  Rows shorter than
-     NN__LANES (XOR's 2 inputs) take the reference loops whatever the
-     batch.  The cut is the same on every ISA, so which sums a batch gets
+     NN__LANES (XOR's 2 inputs) take the reference loops' sums whatever
+     the batch, four outputs at a time (nn__dense_forward_short).  The cut is the same on every ISA, so which sums a batch gets
      does not depend on the machine.
    - Vectors of the compiler: where gcc and clang evaluate float as float
      (NN__VECTORS), the small batches' rows, P1's step (nn__ahead_<isa>),
@@ -3354,11 +3354,12 @@ static void nn__axpy(nn_real *NN_RESTRICT y, nn_real alpha,
    float arithmetic is float (FLT_EVAL_METHOD 0), as vectors' always is,
    so that they sum what the scalar code sums: s390x's gcc evaluates float
    expressions in double, and takes the scalar code.  (Rows shorter than
-   the lanes keep the reference loops: eight of their running sums at a
-   time measured slower at -O2 and at -O3 -march=native.) */
-/* The small batches' kernels for one ISA: the rows kernel, P1's step with
-   the next sample's dot product (see nn__sgd_fused_ahead), and how many
-   rows the first takes at a time */
+   the lanes keep the reference loops' sums, four outputs to a vector:
+   nn__dense_forward_short; eight of their running sums at a time in
+   scalars measured slower at -O2 and at -O3 -march=native.) */
+/* The vector kernels for one ISA: the rows kernel, P1's step with the next
+   sample's dot product (see nn__sgd_fused_ahead), the float tanh and
+   Adam's step, and how many reals the first and the tanh take a call */
 typedef void (*nn__rows_fn)(nn_real *NN_RESTRICT z,
                             const nn_real *NN_RESTRICT x,
                             const nn_real *NN_RESTRICT W,
