@@ -2763,7 +2763,7 @@ NNDEF nn_result nn_train(nn_net *net, const nn_train_config *cfg,
      does not depend on the machine.
    - Vectors of the compiler: where gcc and clang evaluate float as float
      (NN__VECTORS), the small batches' rows, P1's step (nn__ahead_<isa>),
-     the float tanh (nn__tanh_all) and, on x86, Adam's step in float
+     the float tanh (nn__tanh_all) and, on x86, Adam's step
      (nn__adam_apply) go in their vector types, the same operations as the
      scalar code and so the same bits.
    - SGD without dW: nn_train's plain SGD takes each weight's step where
@@ -3375,9 +3375,9 @@ typedef struct nn__lanes_isa {
     size_t XR;
     void (*tanh)(float *a, const float *z); /* TV floats of nn__tanh_all */
     size_t TV;
-    /* nn__adam_apply on n floats, n a multiple of TV, or NULL */
-    void (*adam)(const nn__opt_k *c, float *w, const float *g, float *m,
-                 float *v, size_t n);
+    /* nn__adam_apply on the first of n parameters, or NULL */
+    size_t (*adam)(const nn__opt_k *c, nn_real *w, const nn_real *g,
+                   nn_real *m, nn_real *v, size_t n);
 } nn__lanes_isa;
 
 #ifdef NN__VECTORS
@@ -3444,44 +3444,54 @@ typedef struct nn__lanes_isa {
 #define NN__HALVE_16_2(isa, acc) NN__HALVE(isa, acc, 2, NN__IX4)
 #define NN__HALVE_16_1(isa, acc) NN__HALVE(isa, acc, 1, NN__IX4)
 
-/* Adam's step in float vectors of VB bytes: nn__adam_one's operations in
-   its order, on VB / 4 parameters at a time.  Its square root cannot be
-   sqrtf, which may set errno, so that gcc and clang will not vectorize a
-   loop that calls it; x86's vector square roots, which gcc and clang
-   reach by the same builtins (but AVX-512's), are correctly rounded, as
-   sqrtf is: the same bits.  Other ISAs keep the scalar loop. */
-#if defined(__SSE__) && (defined(__x86_64__) || defined(__i386__))
+/* Adam's step in vectors of VB bytes: nn__adam_one's operations in its
+   order, a vector of parameters at a time.  Its square root cannot be
+   sqrtf or sqrt, which may set errno, so that gcc and clang will not
+   vectorize a loop that calls them; x86's vector square roots, which gcc
+   and clang reach by the same builtins (but AVX-512's), are correctly
+   rounded, as sqrtf and sqrt are: the same bits.  nn__adam_<isa> returns
+   how many of the n parameters it took (whole vectors); other ISAs keep
+   the scalar loop. */
+#if defined(__SSE2__) && (defined(__x86_64__) || defined(__i386__))
 #define NN__SQRTF_16(x) __builtin_ia32_sqrtps(x)
 #define NN__SQRTF_32(x) __builtin_ia32_sqrtps256(x)
+#define NN__SQRTD_16(x) __builtin_ia32_sqrtpd(x)
+#define NN__SQRTD_32(x) __builtin_ia32_sqrtpd256(x)
 #ifdef __clang__
 #define NN__SQRTF_64(x) __builtin_ia32_sqrtps512(x, 4)
+#define NN__SQRTD_64(x) __builtin_ia32_sqrtpd512(x, 4)
 #else
 #define NN__SQRTF_64(x) __builtin_ia32_sqrtps512_mask(x, x, -1, 4)
+#define NN__SQRTD_64(x) __builtin_ia32_sqrtpd512_mask(x, x, -1, 4)
 #endif
 #define NN__ADAM_ISA(isa, VB, target)                                         \
-    static target void nn__adam_##isa(const nn__opt_k *c, float *w,           \
-                                      const float *g, float *m, float *v,     \
-                                      size_t n) {                             \
-        const float l2 = (float)c->l2, shrink = (float)c->shrink;             \
-        const float b1 = (float)c->b1, c1 = (float)c->c1;                     \
-        const float b2 = (float)c->b2, c2 = (float)c->c2;                     \
-        const float step = (float)c->step, root2 = (float)c->root2;           \
-        const float eps = (float)c->eps;                                      \
-        for (size_t i = 0; i < n; i += VB / sizeof(float)) {                  \
-            nn__fv_##isa wv, gv, mv, vv;                                      \
+    typedef double nn__dv_##isa __attribute__((vector_size(VB)));             \
+    static target nn__vec_##isa nn__sqrt_##isa(nn__vec_##isa x) {             \
+        if (sizeof(nn_real) == sizeof(float))                                 \
+            return (nn__vec_##isa)NN__SQRTF_##VB((nn__fv_##isa)x);            \
+        return (nn__vec_##isa)NN__SQRTD_##VB((nn__dv_##isa)x);                \
+    }                                                                         \
+    static target size_t nn__adam_##isa(const nn__opt_k *c, nn_real *w,       \
+                                        const nn_real *g, nn_real *m,         \
+                                        nn_real *v, size_t n) {               \
+        enum { VN = VB / sizeof(nn_real) };                                   \
+        size_t i = 0;                                                         \
+        for (; i + VN <= n; i += VN) {                                        \
+            nn__vec_##isa wv, gv, mv, vv;                                     \
             memcpy(&wv, w + i, sizeof wv);                                    \
             memcpy(&gv, g + i, sizeof gv);                                    \
             memcpy(&mv, m + i, sizeof mv);                                    \
             memcpy(&vv, v + i, sizeof vv);                                    \
-            gv = gv + l2 * wv;                                                \
-            if (c->decoupled) wv *= shrink;                                   \
-            mv = b1 * mv + c1 * gv;                                           \
-            vv = b2 * vv + c2 * gv * gv;                                      \
-            wv = wv - step * mv / (NN__SQRTF_##VB(vv) / root2 + eps);         \
+            gv = gv + c->l2 * wv;                                             \
+            if (c->decoupled) wv *= c->shrink;                                \
+            mv = c->b1 * mv + c->c1 * gv;                                     \
+            vv = c->b2 * vv + c->c2 * gv * gv;                                \
+            wv = wv - c->step * mv / (nn__sqrt_##isa(vv) / c->root2 + c->eps);\
             memcpy(w + i, &wv, sizeof wv);                                    \
             memcpy(m + i, &mv, sizeof mv);                                    \
             memcpy(v + i, &vv, sizeof vv);                                    \
         }                                                                     \
+        return i;                                                             \
     }
 #define NN__ADAM_FN(isa) nn__adam_##isa
 #else
@@ -3817,8 +3827,8 @@ static void nn__sgd_apply(nn_real *NN_RESTRICT w,
     }
 }
 
-/* Adam over all P parameters: in float, a vector at a time where the ISA
-   has one for it (nn__adam_<isa>), the rest by nn__adam_apply_ref */
+/* Adam over all P parameters: a vector at a time where the ISA has one
+   for it (nn__adam_<isa>), the rest by nn__adam_apply_ref */
 static void nn__adam_apply(const nn__opt_k *c, nn_real *NN_RESTRICT w,
                            const nn_real *NN_RESTRICT g,
                            nn_real *NN_RESTRICT m, nn_real *NN_RESTRICT v,
@@ -3826,11 +3836,7 @@ static void nn__adam_apply(const nn__opt_k *c, nn_real *NN_RESTRICT w,
     size_t k = 0;
 #ifdef NN__VECTORS
     const nn__lanes_isa *L = nn__lanes_choose();
-    if (sizeof(nn_real) == sizeof(float) && L->adam) {
-        k = P / L->TV * L->TV;
-        L->adam(c, (float *)(void *)w, (const float *)(const void *)g,
-                (float *)(void *)m, (float *)(void *)v, k);
-    }
+    if (L->adam) k = L->adam(c, w, g, m, v, P);
 #endif
     nn__adam_apply_ref(c, w + k, g + k, m + k, v + k, P - k);
 }
