@@ -3582,15 +3582,14 @@ typedef struct nn__lanes_isa {
     }                                                                         \
     typedef float nn__fv_##isa __attribute__((vector_size(VB)));              \
     typedef int32_t nn__iv_##isa __attribute__((vector_size(VB)));            \
-    typedef uint32_t nn__uv_##isa __attribute__((vector_size(VB)));           \
     static target void nn__tanhf_##isa(float *a, const float *z) {            \
         nn__fv_##isa x, y, r, q, p2, m, t;                                    \
-        nn__uv_##isa xb, ab, tb, mask;                                        \
+        nn__units_##isa xb, ab, tb, mask;                                     \
         nn__iv_##isa k;                                                       \
         memcpy(&x, z, sizeof x);                                              \
-        xb = (nn__uv_##isa)x;                                                 \
+        xb = (nn__units_##isa)x;                                              \
         ab = xb & 0x7fffffffu;                                                \
-        mask = (nn__uv_##isa)(ab > 0x422ea8f6u);                              \
+        mask = (nn__units_##isa)(ab > 0x422ea8f6u);                           \
         ab = (ab & ~mask) | (mask & 0x422ea8f6u);                             \
         y = (nn__fv_##isa)ab * -2.0f;                                         \
         k = __builtin_convertvector(y * 1.44269504f - 0.5f, nn__iv_##isa);    \
@@ -3599,11 +3598,11 @@ typedef struct nn__lanes_isa {
         q = r * (1.0f + r * (0.5f + r * (1.66666672e-1f + r * (4.16666679e-2f \
             + r * (8.33333377e-3f + r * (1.38888892e-3f                       \
             + r * 1.98412701e-4f))))));                                       \
-        p2 = (nn__fv_##isa)((nn__uv_##isa)(k + 127) << 23);                   \
+        p2 = (nn__fv_##isa)((nn__units_##isa)(k + 127) << 23);                \
         m = p2 * q + (p2 - 1.0f);                                             \
         t = m / (2.0f + m);                                                   \
-        tb = ((nn__uv_##isa)t & 0x7fffffffu) | (xb & 0x80000000u);            \
-        mask = (nn__uv_##isa)((xb & 0x7fffffffu) > 0x7f800000u);              \
+        tb = ((nn__units_##isa)t & 0x7fffffffu) | (xb & 0x80000000u);         \
+        mask = (nn__units_##isa)((xb & 0x7fffffffu) > 0x7f800000u);           \
         tb = (tb & ~mask) | (xb & mask);                                      \
         memcpy(a, &tb, sizeof tb);                                            \
     }                                                                         \
@@ -3833,11 +3832,8 @@ static void nn__adam_apply(const nn__opt_k *c, nn_real *NN_RESTRICT w,
                            const nn_real *NN_RESTRICT g,
                            nn_real *NN_RESTRICT m, nn_real *NN_RESTRICT v,
                            size_t P) {
-    size_t k = 0;
-#ifdef NN__VECTORS
     const nn__lanes_isa *L = nn__lanes_choose();
-    if (L->adam) k = L->adam(c, w, g, m, v, P);
-#endif
+    const size_t k = L->adam ? L->adam(c, w, g, m, v, P) : 0;
     nn__adam_apply_ref(c, w + k, g + k, m + k, v + k, P - k);
 }
 
@@ -3857,14 +3853,11 @@ static void nn__zero_reals(nn_real *v, size_t n) {
    where there are vectors (NN__VECTORS), libm's tanh in double. */
 static void nn__tanh_all(nn_real *NN_RESTRICT a, const nn_real *NN_RESTRICT z,
                          size_t count) {
+    const nn__lanes_isa *L = nn__lanes_choose();
     size_t k = 0;
-#ifdef NN__VECTORS
-    if (sizeof(nn_real) == sizeof(float)) {
-        const nn__lanes_isa *L = nn__lanes_choose();
+    if (sizeof(nn_real) == sizeof(float) && L->tanh)
         for (; k + L->TV <= count; k += L->TV)
             L->tanh((float *)(void *)(a + k), (const float *)(const void *)(z + k));
-    }
-#endif
     nn__tanh_all_ref(a + k, z + k, count - k);
 }
 
